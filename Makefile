@@ -1,0 +1,38 @@
+# The README's commands. Everything installs into .venv from this repository's files.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: run test bench lint services venv clean
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml constraints.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
+	touch $(STAMP)
+
+services:
+	scripts/ensure-services
+
+# Until the services exist: migrate every service's database and self-check the kit.
+run: venv services
+	$(BIN)/unionctl db migrate all
+	$(BIN)/unionctl selfcheck
+	$(BIN)/unionctl audit verify
+
+test: venv services
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+bench: venv services
+	$(BIN)/python -m bench.append_bench
+	$(BIN)/python -m bench.read_bench
+
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -1,0 +1,81 @@
+"""Shared set-up for benchmarks: a scratch database per run, dropped afterwards."""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import replace
+
+from marshmallow import Schema, fields
+from psycopg_pool import ConnectionPool
+
+from shared.config import DatabaseConfig, database_config
+from shared.db import open_pool
+from shared.migrate import drop, migrate
+from shared.registry import EventRegistry
+from shared.store import EventStore
+
+
+class PaymentRecorded(Schema):
+    """A payload of typical size: a few ids, an amount in fen, a short text."""
+
+    case_id = fields.String(required=True)
+    programme = fields.String(required=True)
+    amount_fen = fields.Integer(required=True)
+    approved_by = fields.String(required=True)
+    note = fields.String()
+
+
+def sample_data(i: int) -> dict[str, object]:
+    return {
+        "amount_fen": 50_000 + i,
+        "approved_by": "leader-007",
+        "case_id": f"case-{i:08d}",
+        "note": "冬送温暖 2026 慰问金",
+        "programme": "WinterWarmth",
+    }
+
+
+METADATA = {"actor": "bench", "role": "caseworker", "correlation_id": "bench-run"}
+
+
+def registry() -> EventRegistry:
+    reg = EventRegistry()
+    reg.register("PaymentRecorded", PaymentRecorded)
+    return reg
+
+
+@contextmanager
+def scratch_store(
+    max_size: int = 10,
+) -> Iterator[tuple[DatabaseConfig, EventStore, ConnectionPool]]:
+    cfg = replace(
+        database_config("bench"),
+        name=f"union_bench_{os.getpid()}",
+        role=f"union_bench_{os.getpid()}",
+    )
+    migrate(cfg)
+    pool = open_pool(cfg.service_dsn, min_size=1, max_size=max_size)
+    try:
+        yield cfg, EventStore(pool, registry()), pool
+    finally:
+        pool.close()
+        drop(cfg)
+
+
+def rate(count: int, fn: Callable[[], None]) -> float:
+    start = time.perf_counter()
+    fn()
+    return count / (time.perf_counter() - start)
+
+
+def median(values: list[float]) -> float:
+    return statistics.median(values)
+
+
+def report(name: str, figures: dict[str, object]) -> None:
+    print(json.dumps({"bench": name, **figures}, ensure_ascii=False))

@@ -1,0 +1,110 @@
+"""Append throughput against a raw INSERT + commit of an equal row, same process and database.
+
+Rounds alternate raw and append so that machine noise hits both alike; the
+ratio of medians is the figure to watch (target append_vs_raw >= 0.8).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import uuid
+from collections.abc import Callable
+
+import psycopg
+
+from bench._common import METADATA, median, rate, report, sample_data, scratch_store
+from shared.canonical import canonical_json
+from shared.registry import NewEvent
+from shared.store import ANY_VERSION
+
+N = int(os.environ.get("BENCH_APPENDS", "1000"))
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
+WRITERS = 8
+
+RAW_TABLE = """
+CREATE TABLE raw_events (
+    position bigserial PRIMARY KEY, stream_id text NOT NULL, stream_type text NOT NULL,
+    version integer NOT NULL, event_id uuid NOT NULL, event_type text NOT NULL,
+    schema_version integer NOT NULL, data jsonb NOT NULL, metadata jsonb NOT NULL,
+    recorded_at timestamptz NOT NULL DEFAULT now(), prev_hash text NOT NULL, hash text NOT NULL)
+"""
+RAW_INSERT = (
+    "INSERT INTO raw_events (stream_id, stream_type, version, event_id, event_type,"
+    " schema_version, data, metadata, prev_hash, hash)"
+    " VALUES (%s, %s, %s, %s, %s, 1, %s::jsonb, %s::jsonb, %s, %s)"
+)
+
+
+def main() -> None:
+    with scratch_store(max_size=WRITERS + 2) as (cfg, store, pool):
+        with psycopg.connect(cfg.admin_dsn, autocommit=True) as admin:
+            admin.execute(RAW_TABLE)
+            admin.execute(f'GRANT INSERT, SELECT ON raw_events TO "{cfg.role}"')
+            admin.execute(f'GRANT USAGE ON SEQUENCE raw_events_position_seq TO "{cfg.role}"')
+        meta_json = canonical_json(METADATA)
+        counter = iter(range(10**9))
+
+        def raw(writer: int, count: int) -> None:
+            with pool.connection() as conn:
+                for _ in range(count):
+                    i = next(counter)
+                    conn.execute(
+                        RAW_INSERT,
+                        (
+                            f"Case-w{writer}",
+                            "Case",
+                            i,
+                            uuid.uuid4(),
+                            "PaymentRecorded",
+                            canonical_json(sample_data(i)),
+                            meta_json,
+                            "0" * 64,
+                            "0" * 64,
+                        ),
+                    )
+
+        def append(writer: int, count: int) -> None:
+            for _ in range(count):
+                i = next(counter)
+                store.append(
+                    f"Case-w{writer}",
+                    [NewEvent("PaymentRecorded", sample_data(i))],
+                    ANY_VERSION,
+                    METADATA,
+                )
+
+        def concurrent(fn: Callable[[int, int], None], count: int) -> None:
+            threads = [
+                threading.Thread(target=fn, args=(w, count // WRITERS)) for w in range(WRITERS)
+            ]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+
+        raw(0, 50)  # warm up connections and plans
+        append(0, 50)
+        raw_rates, append_rates, raw8_rates, append8_rates = [], [], [], []
+        for _ in range(ROUNDS):
+            raw_rates.append(rate(N, lambda: raw(0, N)))
+            append_rates.append(rate(N, lambda: append(0, N)))
+            raw8_rates.append(rate(N, lambda: concurrent(raw, N)))
+            append8_rates.append(rate(N, lambda: concurrent(append, N)))
+        report(
+            "append",
+            {
+                "events_per_round": N,
+                "rounds": ROUNDS,
+                "raw_insert_per_s": round(median(raw_rates)),
+                "append_per_s": round(median(append_rates)),
+                "append_vs_raw": round(median(append_rates) / median(raw_rates), 3),
+                "raw_insert_8_writers_per_s": round(median(raw8_rates)),
+                "append_8_writers_per_s": round(median(append8_rates)),
+                "append_8_vs_raw_8": round(median(append8_rates) / median(raw8_rates), 3),
+            },
+        )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,112 @@
+"""Deciders and running a command against the log: load, decide, append, retry.
+
+A decider is three pure functions over frozen values: ``initial_state``,
+``evolve(state, event) -> state`` and ``decide(command, state) -> events``.
+The clock, ids and policy versions reach ``decide`` inside the command.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from functools import reduce
+from typing import Any, Generic, TypeVar
+from uuid import NAMESPACE_URL, UUID, uuid5
+
+from shared.errors import ConcurrencyConflict
+from shared.store import NO_STREAM, AppendResult, EventStore, RecordedEvent
+
+C = TypeVar("C")
+S = TypeVar("S")
+E = TypeVar("E")
+
+_EVENT_ID_NAMESPACE = uuid5(NAMESPACE_URL, "urn:huoqiu-union:event-id")
+
+
+@dataclass(frozen=True)
+class Decider(Generic[C, S, E]):
+    initial_state: S
+    evolve: Callable[[S, E], S]
+    decide: Callable[[C, S], Sequence[E]]
+
+    def fold(self, events: Iterable[E], state: S | None = None) -> S:
+        return reduce(self.evolve, events, self.initial_state if state is None else state)
+
+
+@dataclass(frozen=True)
+class Loaded(Generic[S]):
+    state: S
+    version: int
+    command_ids: frozenset[str]
+    """Ids of the commands already recorded on this stream (for idempotent retries)."""
+
+
+@dataclass(frozen=True)
+class Executed(Generic[S, E]):
+    state: S
+    events: tuple[E, ...]
+    append: AppendResult | None
+    """None when the command decided nothing or was already recorded."""
+    duplicate: bool
+    """True when this command id had already been recorded: nothing was decided again."""
+    attempts: int
+
+
+def event_id_for(stream_id: str, command_id: str, index: int) -> UUID:
+    """Deterministic, so a retried command re-appends the same ids (and writes nothing)."""
+    return uuid5(_EVENT_ID_NAMESPACE, f"{stream_id}\n{command_id}\n{index}")
+
+
+def load(store: EventStore, decider: Decider[Any, S, Any], stream_id: str) -> Loaded[S]:
+    recorded = store.read_stream(stream_id)
+    state = decider.fold(_decoded(store, recorded))
+    commands = frozenset(
+        str(r.metadata["command_id"]) for r in recorded if "command_id" in r.metadata
+    )
+    return Loaded(state, recorded[-1].version if recorded else NO_STREAM, commands)
+
+
+def execute(
+    store: EventStore,
+    decider: Decider[C, S, E],
+    stream_id: str,
+    command: C,
+    *,
+    command_id: str,
+    metadata: Mapping[str, Any],
+    max_attempts: int = 5,
+) -> Executed[S, E]:
+    """Load, decide, append with ``expected_version``; on a conflict, do it all again.
+
+    A command id already recorded on the stream is not decided twice. Domain
+    errors from ``decide`` propagate unchanged; after ``max_attempts`` conflicts
+    the last ConcurrencyConflict does.
+    """
+    meta = {**metadata, "command_id": command_id}
+    for attempt in range(1, max_attempts + 1):
+        loaded = load(store, decider, stream_id)
+        if command_id in loaded.command_ids:
+            return Executed(loaded.state, (), None, True, attempt)
+        events = tuple(decider.decide(command, loaded.state))
+        if not events:
+            return Executed(loaded.state, (), None, False, attempt)
+        new = [
+            store.registry.new_event(e, event_id_for(stream_id, command_id, i))
+            for i, e in enumerate(events)
+        ]
+        try:
+            result = store.append(stream_id, new, loaded.version, meta)
+        except ConcurrencyConflict:
+            if attempt == max_attempts:
+                raise
+            time.sleep(random.uniform(0, 0.002 * 2**attempt))
+            continue
+        return Executed(decider.fold(events, loaded.state), events, result, False, attempt)
+    raise AssertionError("unreachable")
+
+
+def _decoded(store: EventStore, recorded: Sequence[RecordedEvent]) -> Iterable[Any]:
+    for r in recorded:
+        yield store.registry.decode(r.event_type, r.schema_version, r.data)

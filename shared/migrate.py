@@ -1,0 +1,130 @@
+"""Idempotent migrations: a service's database, its login role, and its schema.
+
+Run as the admin role (``unionctl db migrate <service>`` and on service start).
+Each migration file is applied once, in name order, inside one transaction
+that holds an advisory lock, so concurrent starts do not race. An applied file
+whose text later changed is refused: migrations are history too.
+
+The service role gets INSERT and SELECT on ``events`` and nothing else there.
+Migration SQL can grant more to it through ``current_setting('union.service_role')``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+import psycopg
+from psycopg import sql
+
+from shared.config import DatabaseConfig
+from shared.errors import MigrationError
+
+_MIGRATION_LOCK = 1970170224
+
+
+@dataclass(frozen=True)
+class Migration:
+    id: str
+    sql: str
+
+    @property
+    def checksum(self) -> str:
+        return hashlib.sha256(self.sql.encode()).hexdigest()
+
+
+def kit_migrations() -> list[Migration]:
+    folder = resources.files("shared") / "migrations"
+    names = sorted(p.name for p in folder.iterdir() if p.name.endswith(".sql"))
+    return [Migration(f"shared/{n}", (folder / n).read_text(encoding="utf-8")) for n in names]
+
+
+def folder_migrations(source: str, folder: Path) -> list[Migration]:
+    return [
+        Migration(f"{source}/{p.name}", p.read_text(encoding="utf-8"))
+        for p in sorted(folder.glob("*.sql"))
+    ]
+
+
+def migrate(cfg: DatabaseConfig, extra: list[Migration] | None = None) -> list[str]:
+    """Create what is missing and apply pending migrations; return the ids applied."""
+    _ensure_role_and_database(cfg)
+    migrations = kit_migrations() + (extra or [])
+    applied: list[str] = []
+    with psycopg.connect(cfg.admin_dsn) as conn, conn.transaction():
+        conn.execute("SELECT pg_advisory_xact_lock(%s)", (_MIGRATION_LOCK,))
+        conn.execute(
+            """CREATE TABLE IF NOT EXISTS schema_migrations (
+                   id text PRIMARY KEY,
+                   checksum text NOT NULL,
+                   applied_at timestamptz NOT NULL DEFAULT now())"""
+        )
+        conn.execute("SELECT set_config('union.service_role', %s, true)", (cfg.role,))
+        done: dict[str, str] = dict(
+            conn.execute("SELECT id, checksum FROM schema_migrations").fetchall()
+        )
+        for m in migrations:
+            if m.id in done:
+                if done[m.id] != m.checksum:
+                    raise MigrationError(
+                        f"migration {m.id} was changed after it was applied",
+                        migration=m.id,
+                    )
+                continue
+            conn.execute(m.sql.encode())
+            conn.execute(
+                "INSERT INTO schema_migrations (id, checksum) VALUES (%s, %s)",
+                (m.id, m.checksum),
+            )
+            applied.append(m.id)
+        _grant(conn, cfg.role)
+    return applied
+
+
+def _grant(conn: psycopg.Connection, role: str) -> None:
+    r = sql.Identifier(role)
+    for stmt in (
+        "REVOKE ALL ON events, schema_migrations FROM PUBLIC",
+        "REVOKE ALL ON events FROM {r}",
+        "GRANT USAGE ON SCHEMA public TO {r}",
+        "GRANT SELECT, INSERT ON events TO {r}",
+        "GRANT SELECT ON schema_migrations TO {r}",
+    ):
+        conn.execute(sql.SQL(stmt).format(r=r))
+
+
+def _ensure_role_and_database(cfg: DatabaseConfig) -> None:
+    role, db = sql.Identifier(cfg.role), sql.Identifier(cfg.name)
+    with psycopg.connect(cfg.maintenance_dsn, autocommit=True) as conn:
+        if not conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (cfg.role,)).fetchone():
+            # A concurrent migrate may have created it since the check.
+            with contextlib.suppress(psycopg.errors.DuplicateObject):
+                conn.execute(sql.SQL("CREATE ROLE {} LOGIN").format(role))
+        if cfg.role_password:
+            conn.execute(
+                sql.SQL("ALTER ROLE {} LOGIN PASSWORD {}").format(
+                    role, sql.Literal(cfg.role_password)
+                )
+            )
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (cfg.name,)).fetchone():
+            with contextlib.suppress(psycopg.errors.DuplicateDatabase):
+                conn.execute(
+                    sql.SQL(
+                        "CREATE DATABASE {} TEMPLATE template0 ENCODING 'UTF8'"
+                        " LC_COLLATE 'C' LC_CTYPE 'C'"
+                    ).format(db)
+                )
+        conn.execute(sql.SQL("REVOKE ALL ON DATABASE {} FROM PUBLIC").format(db))
+        conn.execute(sql.SQL("GRANT CONNECT, TEMPORARY ON DATABASE {} TO {}").format(db, role))
+
+
+def drop(cfg: DatabaseConfig) -> None:
+    """Remove the service's database and role (test runs and scratch checks only)."""
+    with psycopg.connect(cfg.maintenance_dsn, autocommit=True) as conn:
+        conn.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(cfg.name))
+        )
+        conn.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(cfg.role)))

@@ -1,0 +1,66 @@
+"""Test fixtures. Integration tests get a database (and role) of their own, dropped after."""
+
+from __future__ import annotations
+
+import os
+import re
+import uuid
+from collections.abc import Iterator
+from dataclasses import replace
+
+import psycopg
+import pytest
+
+from shared.config import DatabaseConfig, database_config
+from shared.migrate import drop, migrate
+from tests.kit import LogFixture, open_log
+
+RUN_PREFIX = f"union_t{os.getpid()}_{uuid.uuid4().hex[:6]}"
+_STALE = re.compile(r"^union_t(\d+)_[0-9a-f]{6}")
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _sweep_stale_test_databases() -> None:
+    """Drop what a killed earlier run left behind (its pid is gone)."""
+    cfg = database_config("sweep")
+    try:
+        with psycopg.connect(cfg.maintenance_dsn, autocommit=True, connect_timeout=5) as conn:
+            names = [r[0] for r in conn.execute("SELECT datname FROM pg_database").fetchall()]
+            names += [r[0] for r in conn.execute("SELECT rolname FROM pg_roles").fetchall()]
+    except psycopg.OperationalError:
+        return  # unit tests still run; integration tests will report the outage
+    for name in set(names):
+        m = _STALE.match(name)
+        if m and not _pid_alive(int(m.group(1))):
+            drop(replace(cfg, name=name, role=name))
+
+
+def scratch_config(service: str = "aid") -> DatabaseConfig:
+    name = f"{RUN_PREFIX}_{uuid.uuid4().hex[:6]}_{service}"
+    return replace(database_config(service), name=name, role=name)
+
+
+@pytest.fixture
+def db_config() -> Iterator[DatabaseConfig]:
+    cfg = scratch_config()
+    migrate(cfg)
+    try:
+        yield cfg
+    finally:
+        drop(cfg)
+
+
+@pytest.fixture
+def log(db_config: DatabaseConfig) -> Iterator[LogFixture]:
+    with open_log(db_config) as fixture:
+        yield fixture

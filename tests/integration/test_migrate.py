@@ -1,0 +1,69 @@
+"""Migrations: idempotent, immutable once applied, and a least-privilege service role."""
+
+from __future__ import annotations
+
+import psycopg
+import pytest
+
+import shared.migrate
+from shared.config import DatabaseConfig
+from shared.errors import MigrationError
+from shared.migrate import Migration, kit_migrations, migrate
+
+pytestmark = pytest.mark.integration
+
+
+def test_migrate_twice_applies_nothing_the_second_time(db_config: DatabaseConfig) -> None:
+    assert migrate(db_config) == []
+
+
+def test_an_applied_migration_that_changed_is_refused(
+    db_config: DatabaseConfig, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = kit_migrations()[0]
+    changed = Migration(first.id, first.sql + "\n-- edited\n")
+    monkeypatch.setattr(shared.migrate, "kit_migrations", lambda: [changed])
+    with pytest.raises(MigrationError, match=first.id):
+        migrate(db_config)
+
+
+def test_extra_migrations_can_grant_to_the_service_role(db_config: DatabaseConfig) -> None:
+    extra = Migration(
+        "aid/0001_read_model.sql",
+        "CREATE TABLE case_list (id text PRIMARY KEY);"
+        " DO $$ BEGIN EXECUTE format('GRANT SELECT, INSERT ON case_list TO %I',"
+        " current_setting('union.service_role')); END $$;",
+    )
+    assert migrate(db_config, [extra]) == ["aid/0001_read_model.sql"]
+    with psycopg.connect(db_config.service_dsn, autocommit=True) as conn:
+        conn.execute("INSERT INTO case_list VALUES ('c1')")
+
+
+def test_the_service_role_has_insert_and_select_only(db_config: DatabaseConfig) -> None:
+    with psycopg.connect(db_config.service_dsn, autocommit=True) as conn:
+        row = conn.execute(
+            "SELECT current_user, rolsuper, rolcreaterole, rolcreatedb FROM pg_roles"
+            " WHERE rolname = current_user"
+        ).fetchone()
+        assert row == (db_config.role, False, False, False)
+        privileges = {
+            p: conn.execute("SELECT has_table_privilege('events', %s)", (p,)).fetchone()[0]  # type: ignore[index]
+            for p in ("SELECT", "INSERT", "UPDATE", "DELETE", "TRUNCATE", "REFERENCES", "TRIGGER")
+        }
+    assert privileges == {
+        "SELECT": True,
+        "INSERT": True,
+        "UPDATE": False,
+        "DELETE": False,
+        "TRUNCATE": False,
+        "REFERENCES": False,
+        "TRIGGER": False,
+    }
+
+
+def test_other_roles_cannot_connect(db_config: DatabaseConfig) -> None:
+    with psycopg.connect(db_config.maintenance_dsn, autocommit=True) as conn:
+        allowed = conn.execute(
+            "SELECT has_database_privilege('public', %s, 'CONNECT')", (db_config.name,)
+        ).fetchone()
+    assert allowed == (False,)

@@ -1,0 +1,97 @@
+"""Helpers shared by the tests: a small event vocabulary and a log opened on a scratch database."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import psycopg
+from marshmallow import Schema, fields, post_load
+from psycopg_pool import ConnectionPool
+
+from shared.config import DatabaseConfig
+from shared.db import open_pool
+from shared.registry import EventRegistry
+from shared.store import EventStore
+
+META: dict[str, Any] = {"actor": "tester", "role": "caseworker"}
+
+
+@dataclass(frozen=True)
+class Deposited:
+    amount_fen: int
+
+
+@dataclass(frozen=True)
+class Withdrawn:
+    amount_fen: int
+
+
+@dataclass(frozen=True)
+class Noted:
+    """Carries arbitrary JSON: exercises the canonical encoding with any shape."""
+
+    payload: Any
+
+
+class DepositedSchema(Schema):
+    amount_fen = fields.Integer(required=True, strict=True)
+
+    @post_load
+    def make(self, data: dict[str, Any], **_: Any) -> Deposited:
+        return Deposited(**data)
+
+
+class WithdrawnSchema(Schema):
+    amount_fen = fields.Integer(required=True, strict=True)
+
+    @post_load
+    def make(self, data: dict[str, Any], **_: Any) -> Withdrawn:
+        return Withdrawn(**data)
+
+
+class NotedSchema(Schema):
+    payload = fields.Raw(required=True, allow_none=True)
+
+    @post_load
+    def make(self, data: dict[str, Any], **_: Any) -> Noted:
+        return Noted(**data)
+
+
+def registry() -> EventRegistry:
+    reg = EventRegistry()
+    reg.register("Deposited", DepositedSchema, event_class=Deposited)
+    reg.register("Withdrawn", WithdrawnSchema, event_class=Withdrawn)
+    reg.register("Noted", NotedSchema, event_class=Noted)
+    return reg
+
+
+@dataclass
+class LogFixture:
+    cfg: DatabaseConfig
+    pool: ConnectionPool
+    store: EventStore
+
+    def admin(self) -> psycopg.Connection:
+        """A superuser connection to the log's database (for tampering, as an attacker would)."""
+        return psycopg.connect(self.cfg.admin_dsn, autocommit=True, options="-c TimeZone=UTC")
+
+    def service(self) -> psycopg.Connection:
+        return psycopg.connect(self.cfg.service_dsn, autocommit=True, options="-c TimeZone=UTC")
+
+    def count(self) -> int:
+        with self.pool.connection() as conn:
+            row = conn.execute("SELECT count(*) FROM events").fetchone()
+        assert row is not None
+        return int(row[0])
+
+
+@contextmanager
+def open_log(cfg: DatabaseConfig, max_size: int = 12) -> Iterator[LogFixture]:
+    pool = open_pool(cfg.service_dsn, min_size=1, max_size=max_size)
+    try:
+        yield LogFixture(cfg, pool, EventStore(pool, registry()))
+    finally:
+        pool.close()
