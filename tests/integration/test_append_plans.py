@@ -1,0 +1,58 @@
+"""append_events() must stay an index-only affair however its session began."""
+
+from __future__ import annotations
+
+import uuid
+
+import psycopg
+import pytest
+
+from shared.canonical import canonical_json
+from shared.store import ANY_VERSION
+from tests.kit import META, LogFixture
+
+pytestmark = pytest.mark.integration
+
+CALL = (
+    "SELECT * FROM append_events(%s, %s, %s::uuid[], %s::text[], %s::int[], %s::text[], %s::text[])"
+)
+
+
+def _append(conn: psycopg.Connection, stream: str) -> None:
+    conn.execute(
+        CALL,
+        (
+            stream,
+            ANY_VERSION,
+            [uuid.uuid4()],
+            ["Noted"],
+            [1],
+            ['{"text":"x"}'],
+            [canonical_json(META)],
+        ),
+    )
+
+
+def test_plans_made_on_an_empty_log_never_scan_the_whole_log(log: LogFixture) -> None:
+    """A pooled session keeps the plans it made when the log was empty.
+
+    Before the fix, the event-id check kept a sequential scan planned for an
+    empty table, so each append read the entire log.
+    """
+    with log.admin() as conn:
+        for _ in range(6):  # past PL/pgSQL's switch to cached generic plans
+            _append(conn, "Account-1")
+        with log.admin() as other:
+            for i in range(3000):
+                _append(other, f"Account-{i % 7}")
+        plans: list[str] = []
+        conn.add_notice_handler(lambda d: plans.append(d.message_primary or ""))
+        conn.execute("LOAD 'auto_explain'")
+        conn.execute(
+            "SET auto_explain.log_min_duration = 0; SET auto_explain.log_nested_statements = on;"
+            " SET auto_explain.log_level = notice; SET client_min_messages = notice"
+        )
+        _append(conn, "Account-1")
+    text = "\n".join(plans)
+    assert "INSERT INTO events" in text  # the nested statements were seen
+    assert "Seq Scan on events" not in text, text
