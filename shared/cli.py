@@ -3,19 +3,34 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import os
+import signal
 import sys
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import replace
+from pathlib import Path
 
 import psycopg
 from marshmallow import Schema, fields
 
+from shared import asyncapi
+from shared.broker import (
+    INBOUND_EXCHANGE,
+    broker_config,
+    dead_letter_queue,
+    declare_dead_letter,
+    declare_events_exchange,
+    declare_inbound,
+    inbound_queue,
+)
 from shared.config import SERVICES, database_config
 from shared.db import open_pool
 from shared.errors import ConcurrencyConflict, UnionError
 from shared.migrate import drop, migrate
 from shared.registry import EventRegistry, NewEvent
+from shared.relay import Relay, lag_of
 from shared.store import NO_STREAM, EventStore
 from shared.verify import verify
 
@@ -125,6 +140,74 @@ def cmd_selfcheck(args: argparse.Namespace) -> int:
     return 0 if all(ok for _, ok in checks) else 1
 
 
+def cmd_relay(args: argparse.Namespace) -> int:
+    """Run one service's relay in the foreground until SIGTERM or Ctrl-C."""
+    (service,) = _services(args.service)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    relay = Relay(service, database_config(service).service_dsn, broker_config())
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    worker = threading.Thread(target=relay.run, args=(stop,), name=f"relay-{service}")
+    worker.start()
+    while not stop.wait(args.report_every):
+        st = relay.status
+        role = "leader" if st.leader else "standby"
+        broker = "connected" if st.broker_connected else "broker DOWN"
+        print(
+            f"relay {service}: {role}, {broker}, published {st.published_position},"
+            f" head {st.head_position}, lag {st.lag}"
+            + (f", last error: {st.last_error}" if st.last_error else ""),
+            flush=True,
+        )
+    worker.join()
+    return 0
+
+
+def cmd_lag(args: argparse.Namespace) -> int:
+    for service in _services(args.service):
+        with psycopg.connect(database_config(service).service_dsn) as conn:
+            head, published = lag_of(conn)
+        print(f"{service}: head {head}, published {published}, lag {head - published}")
+    return 0
+
+
+def cmd_broker_setup(args: argparse.Namespace) -> int:
+    """Declare the exchanges and queues, so that nothing published before a
+    consumer first starts is lost or taken for an unknown type."""
+    contracts = asyncapi.service_contracts()
+    conn = broker_config().connect()
+    try:
+        channel = conn.channel()
+        declare_inbound(channel)
+        for c in contracts:
+            declare_events_exchange(channel, c.service)
+            declare_dead_letter(channel, dead_letter_queue(c.service))
+            for kind in c.inbound:
+                queue = inbound_queue(kind.owner, kind.name)
+                channel.queue_declare(queue, durable=True, auto_delete=False)
+                channel.queue_bind(queue, INBOUND_EXCHANGE, kind.name)
+        print(f"broker: declared {INBOUND_EXCHANGE}, the services' exchanges and queues")
+    finally:
+        conn.close()
+    return 0
+
+
+def cmd_asyncapi(args: argparse.Namespace) -> int:
+    text = asyncapi.render()
+    target = Path(args.output)
+    if args.check:
+        current = target.read_text(encoding="utf-8") if target.exists() else ""
+        if current != text:
+            print(f"{target} is out of date: run `unionctl contract asyncapi`", file=sys.stderr)
+            return 1
+        print(f"{target} is current")
+        return 0
+    target.write_text(text, encoding="utf-8")
+    print(f"wrote {target}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="unionctl", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -141,6 +224,27 @@ def build_parser() -> argparse.ArgumentParser:
     ver.add_argument("--service", default="all", help="a service name, or all (default)")
     ver.add_argument("--from", dest="from_position", type=int, default=1, metavar="POSITION")
     ver.set_defaults(func=cmd_verify)
+
+    rel = sub.add_parser("relay", help="run a service's relay in the foreground")
+    rel.add_argument("service")
+    rel.add_argument("--report-every", type=float, default=10.0, metavar="SECONDS")
+    rel.set_defaults(func=cmd_relay)
+
+    lag = sub.add_parser("lag", help="each log's head, published position and relay lag")
+    lag.add_argument("service", nargs="?", default="all")
+    lag.set_defaults(func=cmd_lag)
+
+    broker = sub.add_parser("broker", help="the message broker")
+    broker_sub = broker.add_subparsers(dest="broker_command", required=True)
+    setup = broker_sub.add_parser("setup", help="declare exchanges and queues")
+    setup.set_defaults(func=cmd_broker_setup)
+
+    contract = sub.add_parser("contract", help="the event contract")
+    contract_sub = contract.add_subparsers(dest="contract_command", required=True)
+    aapi = contract_sub.add_parser("asyncapi", help="generate docs/asyncapi.yaml")
+    aapi.add_argument("--output", default="docs/asyncapi.yaml")
+    aapi.add_argument("--check", action="store_true", help="fail if the file is not current")
+    aapi.set_defaults(func=cmd_asyncapi)
 
     sc = sub.add_parser("selfcheck", help="exercise the event store in a scratch database")
     sc.set_defaults(func=cmd_selfcheck)

@@ -15,6 +15,8 @@ from functools import reduce
 from typing import Any, Generic, TypeVar
 from uuid import NAMESPACE_URL, UUID, uuid5
 
+import psycopg
+
 from shared.errors import ConcurrencyConflict
 from shared.store import NO_STREAM, AppendResult, EventStore, RecordedEvent
 
@@ -77,12 +79,17 @@ def execute(
     command_id: str,
     metadata: Mapping[str, Any],
     max_attempts: int = 5,
+    conn: psycopg.Connection | None = None,
 ) -> Executed[S, E]:
     """Load, decide, append with ``expected_version``; on a conflict, do it all again.
 
     A command id already recorded on the stream is not decided twice. Domain
     errors from ``decide`` propagate unchanged; after ``max_attempts`` conflicts
     the last ConcurrencyConflict does.
+
+    With ``conn`` the append joins the caller's transaction (a reaction with its
+    inbox row); each attempt runs in a savepoint so that a conflict undoes only
+    that attempt.
     """
     meta = {**metadata, "command_id": command_id}
     for attempt in range(1, max_attempts + 1):
@@ -97,7 +104,11 @@ def execute(
             for i, e in enumerate(events)
         ]
         try:
-            result = store.append(stream_id, new, loaded.version, meta)
+            if conn is None:
+                result = store.append(stream_id, new, loaded.version, meta)
+            else:
+                with conn.transaction():
+                    result = store.append(stream_id, new, loaded.version, meta, conn=conn)
         except ConcurrencyConflict:
             if attempt == max_attempts:
                 raise

@@ -11,7 +11,7 @@ JSON data. Writing checks the round trip: what is recorded must load again.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID, uuid4
@@ -71,6 +71,12 @@ class EventRegistry:
 
     def __contains__(self, event_type: object) -> bool:
         return event_type in self._versions
+
+    def schemas(self) -> Iterator[tuple[str, int, Schema]]:
+        """Every registered (event type, version, schema), in name and version order."""
+        for name in sorted(self._versions):
+            for version, entry in sorted(self._versions[name].items()):
+                yield name, version, entry.schema
 
     def current_version(self, event_type: str) -> int:
         return max(self._lookup(event_type))

@@ -4,18 +4,20 @@ from __future__ import annotations
 
 import os
 import re
+import subprocess
 import uuid
 from collections.abc import Iterator
 from dataclasses import replace
+from pathlib import Path
 
 import psycopg
 import pytest
 
 from shared.config import DatabaseConfig, database_config
 from shared.migrate import drop, migrate
-from tests.kit import LogFixture, open_log
+from tests.kit import RUN_PREFIX, LogFixture, open_log
+from tests.mq import World, rabbitmqctl, world
 
-RUN_PREFIX = f"union_t{os.getpid()}_{uuid.uuid4().hex[:6]}"
 _STALE = re.compile(r"^union_t(\d+)_[0-9a-f]{6}")
 
 
@@ -45,6 +47,18 @@ def _sweep_stale_test_databases() -> None:
             drop(replace(cfg, name=name, role=name))
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _sweep_stale_vhosts() -> None:
+    try:
+        vhosts = rabbitmqctl("list_vhosts", "--quiet", "--no-table-headers").split()
+    except (OSError, subprocess.SubprocessError):
+        return
+    for name in vhosts:
+        m = _STALE.match(name)
+        if m and not _pid_alive(int(m.group(1))):
+            rabbitmqctl("delete_vhost", name)
+
+
 def scratch_config(service: str = "aid") -> DatabaseConfig:
     name = f"{RUN_PREFIX}_{uuid.uuid4().hex[:6]}_{service}"
     return replace(database_config(service), name=name, role=name)
@@ -64,3 +78,10 @@ def db_config() -> Iterator[DatabaseConfig]:
 def log(db_config: DatabaseConfig) -> Iterator[LogFixture]:
     with open_log(db_config) as fixture:
         yield fixture
+
+
+@pytest.fixture
+def mq(tmp_path: Path) -> Iterator[World]:
+    """A vhost and database prefix of this test's own; services it starts are stopped after."""
+    with world(tmp_path) as w:
+        yield w

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -17,6 +19,9 @@ from shared.registry import EventRegistry
 from shared.store import EventStore
 
 META: dict[str, Any] = {"actor": "tester", "role": "caseworker"}
+
+RUN_PREFIX = f"union_t{os.getpid()}_{uuid.uuid4().hex[:6]}"
+"""Names of this run's databases, roles and vhosts; a later run sweeps them if we die."""
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ import pytest
 
 from shared.config import SERVICES, database_config
 from shared.migrate import drop
-from tests.conftest import RUN_PREFIX
+from tests.kit import RUN_PREFIX
 
 pytestmark = pytest.mark.integration
 

@@ -1,0 +1,9 @@
+"""What competitions takes from other systems (nothing yet) and the events it publishes."""
+
+from __future__ import annotations
+
+from shared.inbound import InboundType
+from shared.registry import EventRegistry
+
+INBOUND: tuple[InboundType, ...] = ()
+EVENTS = EventRegistry()

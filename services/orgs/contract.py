@@ -1,0 +1,84 @@
+"""What orgs takes from other systems, and (as they land) the events it publishes."""
+
+from __future__ import annotations
+
+from marshmallow import Schema, fields, validate
+
+from shared.inbound import CREDIT_CODE, InboundType
+from shared.registry import EventRegistry
+
+EMPLOYER_KINDS = [
+    "non_public_enterprise",
+    "new_economic_organisation",
+    "new_social_organisation",
+    "state_owned_enterprise",
+    "public_institution",
+    "government_body",
+]
+
+
+class EmployerRegisteredSchema(Schema):
+    employer_id = fields.String(
+        required=True,
+        validate=validate.Regexp(CREDIT_CODE),
+        metadata={"description": "unified social credit code"},
+    )
+    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    kind = fields.String(required=True, validate=validate.OneOf(EMPLOYER_KINDS))
+    started_on = fields.Date(required=True, metadata={"description": "began operating"})
+    employees = fields.Integer(required=True, strict=True, validate=validate.Range(min=0))
+    division_code = fields.String(
+        required=True,
+        validate=validate.Regexp(r"^\d{6}(\d{3}(\d{3})?)?$"),
+        metadata={"description": "民政 administrative division code (county, township, village)"},
+    )
+
+
+class ContractReviewedSchema(Schema):
+    contract_id = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=64),
+        metadata={"description": "the contract id orgs gave when filing it"},
+    )
+    employer_id = fields.String(required=True, validate=validate.Regexp(CREDIT_CODE))
+    opinion = fields.String(
+        required=True,
+        validate=validate.OneOf(["approved", "objections"]),
+        metadata={"description": "approved, or objections raised within the review period"},
+    )
+    objections = fields.List(fields.String(validate=validate.Length(min=1, max=500)))
+    reviewed_on = fields.Date(required=True)
+
+
+class EmployerDeregisteredSchema(Schema):
+    employer_id = fields.String(required=True, validate=validate.Regexp(CREDIT_CODE))
+    deregistered_on = fields.Date(required=True)
+    reason = fields.String(
+        required=True, validate=validate.OneOf(["closed", "merged", "moved_out", "revoked"])
+    )
+
+
+EMPLOYER_REGISTERED = InboundType(
+    name="hrss.EmployerRegistered",
+    schema=EmployerRegisteredSchema,
+    owner="orgs",
+    publisher="human resources and social security bureau (人社局)",
+    summary="A new employer registered for social insurance in the county.",
+)
+CONTRACT_REVIEWED = InboundType(
+    name="hrss.CollectiveContractReviewed",
+    schema=ContractReviewedSchema,
+    owner="orgs",
+    publisher="human resources and social security bureau (人社局)",
+    summary="人社's review opinion on a filed collective contract.",
+)
+EMPLOYER_DEREGISTERED = InboundType(
+    name="platform.EmployerDeregistered",
+    schema=EmployerDeregisteredSchema,
+    owner="orgs",
+    publisher="county data platform (数据资源平台)",
+    summary="An employer closed, merged or moved out of the county.",
+)
+
+INBOUND: tuple[InboundType, ...] = (EMPLOYER_REGISTERED, CONTRACT_REVIEWED, EMPLOYER_DEREGISTERED)
+EVENTS = EventRegistry()

@@ -1,0 +1,619 @@
+"""The nameko adapter: entrypoints and dependency providers every service uses.
+
+nameko and eventlet stay here and in ``services/*/service.py``; the store, the
+relay and the domain know nothing of them.
+
+- ``reliable_event_handler(source, event_type)``: like nameko's
+  ``@event_handler`` (same queue names, same wire format), but a failing
+  handler is retried with back-off through ``<queue>.retry`` a bounded number
+  of times and then dead-lettered to ``<service>.dead-letter`` with the reason
+  and the original headers. nameko's own handler either acks a failed message
+  (lost) or requeues it forever; neither is acceptable for money and cases.
+- ``inbound_handler(kind)``: consumes one ``InboundType`` from ``inbound.events``;
+  refused messages go to ``inbound.dead-letter`` with the reason. Any service
+  with an inbound handler also dead-letters ``inbound.unrouted`` (unknown types).
+- ``rpc``: nameko's ``@rpc`` whose ``UnionError``s reach the caller as
+  ``RemoteUnionError`` with the stable code and field-level details.
+- ``EventStoreProvider``, ``RelayProvider``, ``ClockProvider``, ``ContextProvider``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from functools import partial
+from typing import Any, ClassVar, Final, TypeVar
+
+import amqp
+import eventlet
+import psycopg
+from kombu.entity import Exchange, Queue
+from nameko.events import EventHandler
+from nameko.exceptions import deserialize_to_instance
+from nameko.extensions import DependencyProvider, SharedExtension
+from nameko.messaging import Consumer, QueueConsumer
+from nameko.rpc import Rpc
+
+from shared.broker import (
+    INBOUND_DEAD_LETTER,
+    INBOUND_EXCHANGE,
+    INBOUND_UNROUTED,
+    BrokerConfig,
+    dead_letter_queue,
+    declare_dead_letter,
+    declare_events_exchange,
+    declare_inbound,
+    declare_retry_queue,
+    inbound_queue,
+    retry_queue,
+)
+from shared.config import database_config
+from shared.db import cooperate_with_green_threads, open_pool
+from shared.envelope import Envelope, load_envelope
+from shared.errors import DomainError, UnionError, ValidationFailed
+from shared.inbound import InboundType, Refused, check, decode_json_object
+from shared.inbox import Handled, handle_once
+from shared.migrate import Migration, migrate
+from shared.registry import EventRegistry
+from shared.relay import Relay, RelayStatus
+from shared.store import EventStore
+
+log = logging.getLogger("union.nameko")
+F = TypeVar("F", bound=Callable[..., Any])
+
+ATTEMPTS_HEADER: Final = "x-union-attempts"
+DEFAULT_ATTEMPTS: Final = 5
+DEFAULT_RETRY_BASE_MS: Final = 500
+MAX_DETAIL: Final = 2000
+
+
+def _setting(config: dict[str, Any], key: str, default: Any) -> Any:
+    """A container config key, overridable by the environment variable of the same name."""
+    return os.environ.get(key, config.get(key, default))
+
+
+# -- errors across RPC ------------------------------------------------------
+
+
+@deserialize_to_instance
+class RemoteUnionError(UnionError):
+    """A ``UnionError`` raised by a remote service: same code, message and details.
+
+    On the wire its only argument is the error's JSON (``to_dict``), so callers
+    that do not use this package can read the code from the RemoteError text.
+    """
+
+    def __init__(self, payload: str) -> None:
+        data = json.loads(payload)
+        super().__init__(data["message"], **data.get("details", {}))
+        self.args = (payload,)
+        self.remote_code: str = data["code"]
+
+    @property
+    def code(self) -> str:  # type: ignore[override]
+        return self.remote_code
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+    @classmethod
+    def of(cls, exc: UnionError) -> RemoteUnionError:
+        return cls(json.dumps(exc.to_dict(), ensure_ascii=False, default=str))
+
+
+class UnionRpc(Rpc):  # type: ignore[misc]
+    """``@rpc`` that declares ``UnionError`` expected and sends it with its code."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("expected_exceptions", (UnionError,))
+        super().__init__(**kwargs)
+
+    def handle_result(self, message: Any, worker_ctx: Any, result: Any, exc_info: Any) -> Any:
+        if exc_info is not None and isinstance(exc_info[1], UnionError):
+            remote = RemoteUnionError.of(exc_info[1])
+            exc_info = (RemoteUnionError, remote, exc_info[2])
+        return super().handle_result(message, worker_ctx, result, exc_info)
+
+
+rpc: Callable[..., Any] = UnionRpc.decorator
+
+
+# -- dependency providers ---------------------------------------------------
+
+
+@dataclass
+class ServiceStore:
+    """What a worker gets: the service's store, its pool and the inbox."""
+
+    store: EventStore
+    service: str
+
+    @property
+    def pool(self) -> Any:
+        return self.store.pool
+
+    def once(
+        self,
+        message: Envelope | InboundMessage,
+        handler: str,
+        fn: Callable[[psycopg.Connection], Any],
+    ) -> Handled[Any]:
+        """React to ``message`` once: ``fn(conn)`` in one transaction with the inbox row."""
+        if isinstance(message, Envelope):
+            return handle_once(
+                self.store.pool,
+                fn,
+                source=message.source,
+                message_id=message.event_id,
+                handler=handler,
+                source_position=message.position,
+            )
+        return handle_once(
+            self.store.pool,
+            fn,
+            source=message.source,
+            message_id=message.message_id,
+            handler=handler,
+        )
+
+
+class EventStoreProvider(DependencyProvider):  # type: ignore[misc]
+    """The service's event store; migrates and opens the pool when the service starts.
+
+    Lazy: the pool is opened once in ``start``; ``get_dependency`` (called for
+    every worker) only hands out the same object.
+    """
+
+    def __init__(
+        self,
+        registry: EventRegistry,
+        migrations: Callable[[], list[Migration]] | None = None,
+        pool_size: int = 10,
+    ) -> None:
+        self.registry = registry
+        self.migrations = migrations
+        self.pool_size = pool_size
+        self._store: ServiceStore | None = None
+
+    def start(self) -> None:
+        cooperate_with_green_threads()
+        service = self.container.service_name
+        cfg = database_config(service)
+        if str(_setting(self.container.config, "UNION_MIGRATE_ON_START", "1")) != "0":
+            migrate(cfg, self.migrations() if self.migrations else None)
+        pool = open_pool(cfg.service_dsn, min_size=2, max_size=self.pool_size, name=service)
+        self._store = ServiceStore(EventStore(pool, self.registry), service)
+
+    def stop(self) -> None:
+        if self._store is not None:
+            self._store.store.pool.close()
+            self._store = None
+
+    kill = stop
+
+    def get_dependency(self, worker_ctx: Any) -> ServiceStore:
+        assert self._store is not None, "the store is opened when the service starts"
+        return self._store
+
+
+class RelayProvider(DependencyProvider):  # type: ignore[misc]
+    """Runs the service's relay on a managed green thread; the worker sees its status."""
+
+    def __init__(self, **relay_options: Any) -> None:
+        self.relay_options = relay_options
+        self._relay: Relay | None = None
+        self._stop = threading.Event()
+        self._thread: Any = None
+
+    def start(self) -> None:
+        if str(_setting(self.container.config, "UNION_RELAY", "1")) == "0":
+            return
+        cooperate_with_green_threads()
+        service = self.container.service_name
+        self._relay = Relay(
+            service,
+            database_config(service).service_dsn,
+            BrokerConfig(self.container.config["AMQP_URI"]),
+            **self.relay_options,
+        )
+        self._stop.clear()
+        self._thread = self.container.spawn_managed_thread(
+            partial(self._relay.run, self._stop), identifier=f"{service}.relay"
+        )
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.wait()
+            self._thread = None
+
+    def kill(self) -> None:
+        self._stop.set()
+
+    def get_dependency(self, worker_ctx: Any) -> Callable[[], RelayStatus | None]:
+        return lambda: self._relay.status if self._relay else None
+
+
+class SettableClock:
+    """Real time, or a time tests set; always timezone-aware (UTC)."""
+
+    def __init__(self, start: datetime | None = None) -> None:
+        self._offset = timedelta(0) if start is None else start - datetime.now(UTC)
+
+    def now(self) -> datetime:
+        return datetime.now(UTC) + self._offset
+
+    def set(self, instant: datetime) -> None:
+        if instant.utcoffset() is None:
+            raise ValueError("the clock takes timezone-aware instants only")
+        self._offset = instant - datetime.now(UTC)
+
+    def advance(self, delta: timedelta) -> None:
+        self._offset += delta
+
+
+class ClockProvider(DependencyProvider):  # type: ignore[misc]
+    """One clock per service. ``UNION_CLOCK_START`` (ISO instant) starts it elsewhere."""
+
+    def setup(self) -> None:
+        start = _setting(self.container.config, "UNION_CLOCK_START", None)
+        self.clock = SettableClock(datetime.fromisoformat(start) if start else None)
+
+    def get_dependency(self, worker_ctx: Any) -> SettableClock:
+        return self.clock
+
+
+CONTEXT_KEYS: Final = ("actor", "role", "org_unit", "correlation_id", "causation_id")
+
+
+@dataclass(frozen=True)
+class CallContext:
+    """Who is acting and in which flow, from the RPC call's or message's context data."""
+
+    actor: str | None
+    role: str | None = None
+    org_unit: str | None = None
+    correlation_id: str | None = None
+    causation_id: str | None = None
+    call_id: str | None = None
+
+    def metadata(self, **extra: Any) -> dict[str, Any]:
+        """Event metadata for an append; refuses a command that names no actor."""
+        if not self.actor:
+            raise ValidationFailed(
+                "the caller did not say who is acting",
+                fields={"actor": ["missing from the call's context data"]},
+            )
+        meta = {k: v for k in CONTEXT_KEYS if (v := getattr(self, k)) is not None and v != ""}
+        if "correlation_id" not in meta and self.call_id:
+            meta["correlation_id"] = self.call_id
+        return {**meta, **extra}
+
+
+class ContextProvider(DependencyProvider):  # type: ignore[misc]
+    def get_dependency(self, worker_ctx: Any) -> CallContext:
+        data = worker_ctx.data
+        return CallContext(
+            actor=_text(data.get("actor")),
+            role=_text(data.get("role")),
+            org_unit=_text(data.get("org_unit")),
+            correlation_id=_text(data.get("correlation_id")),
+            causation_id=_text(data.get("causation_id")),
+            call_id=_text(worker_ctx.call_id),
+        )
+
+
+def _text(value: Any) -> str | None:
+    return None if value is None else str(value)[:200]
+
+
+# -- the broker side: republishing and the consumer --------------------------
+
+
+class _Republisher(SharedExtension):  # type: ignore[misc]
+    """Publishes retries and dead letters, each confirmed by the broker."""
+
+    def setup(self) -> None:
+        self.broker = BrokerConfig(self.container.config["AMQP_URI"])
+        self._conn: amqp.Connection | None = None
+        self._ch: amqp.Channel | None = None
+        self._lock = threading.Lock()
+
+    def publish(self, routing_key: str, msg: amqp.Message) -> None:
+        self._on_channel(lambda ch: ch.basic_publish(msg, exchange="", routing_key=routing_key))
+
+    def _on_channel(self, fn: Callable[[amqp.Channel], None]) -> None:
+        with self._lock:
+            try:
+                if self._conn is None:
+                    self._conn = self.broker.connect()
+                    self._conn.confirm_publish = True  # basic_publish waits for the confirm
+                    self._ch = self._conn.channel()
+                fn(self._ch)
+            except Exception:
+                self._drop()  # reconnect on next use
+                raise
+
+    def _drop(self) -> None:
+        if self._conn is not None:
+            try:
+                self._conn.close()
+            except Exception:
+                self._conn.collect()
+            self._conn = None
+
+    def stop(self) -> None:
+        with self._lock:
+            self._drop()
+
+    kill = stop
+
+
+class ReliableQueueConsumer(QueueConsumer):  # type: ignore[misc]
+    """nameko's queue consumer, handing raw messages to our entrypoints.
+
+    Raw, so that a body that is not JSON reaches the entrypoint (to be
+    dead-lettered) instead of killing the consumer in kombu's decoder.
+    """
+
+    def get_consumers(self, consumer_cls: Any, channel: Any) -> Any:
+        inbound = False
+        for provider in self._providers:
+            consumer = consumer_cls(
+                queues=[provider.queue], on_message=partial(self._on_raw, provider)
+            )
+            consumer.qos(prefetch_count=self.prefetch_count)
+            self._consumers[provider] = consumer
+            inbound = inbound or isinstance(provider, InboundHandler)
+        consumers = list(self._consumers.values())
+        if inbound:
+            gate = consumer_cls(
+                queues=[Queue(INBOUND_UNROUTED, no_declare=True)], on_message=self._on_unrouted
+            )
+            gate.qos(prefetch_count=self.prefetch_count)
+            consumers.append(gate)
+        return consumers
+
+    def _on_raw(self, provider: _ReliableEntrypoint, message: Any) -> None:
+        self.container.spawn_managed_thread(
+            partial(provider.handle_raw, message),
+            identifier=f"{type(provider).__name__}.handle_raw",
+        )
+
+    def _on_unrouted(self, message: Any) -> None:
+        # Any service with an inbound handler can do this; they compete for the queue.
+        providers = [p for p in self._providers if isinstance(p, InboundHandler)]
+        if not providers:
+            self.requeue_message(message)
+            return
+        key = message.delivery_info.get("routing_key", "")
+        self.container.spawn_managed_thread(
+            partial(
+                providers[0].dead_letter,
+                message,
+                Refused("unknown-type", f"no service takes {key!r}"),
+                INBOUND_UNROUTED,
+                INBOUND_DEAD_LETTER,
+            ),
+            identifier="inbound.unrouted",
+        )
+
+
+class _ReliableEntrypoint(Consumer):  # type: ignore[misc]
+    """Raw message in; ack, retry with back-off, or dead-letter out. Never requeue forever."""
+
+    queue_consumer = ReliableQueueConsumer()
+    republisher = _Republisher()
+    queue: Any
+
+    dead_letter_target: ClassVar[Callable[[str], str]] = dead_letter_queue
+
+    def setup(self) -> None:
+        super().setup()
+        cfg = self.container.config
+        self.max_attempts = int(_setting(cfg, "UNION_RETRY_ATTEMPTS", DEFAULT_ATTEMPTS))
+        self.retry_base_ms = int(_setting(cfg, "UNION_RETRY_BASE_MS", DEFAULT_RETRY_BASE_MS))
+        # Here, not in start(): nameko starts extensions in parallel, and the
+        # queue consumer binds our queue as soon as it starts.
+        conn = BrokerConfig(cfg["AMQP_URI"]).connect()
+        try:
+            self.declare_topology(conn.channel())
+        finally:
+            conn.close()
+
+    def declare_topology(self, channel: amqp.Channel) -> None:
+        declare_retry_queue(channel, self.queue.name)
+        declare_dead_letter(channel, self.dead_letter_name)
+
+    @property
+    def dead_letter_name(self) -> str:
+        return dead_letter_queue(self.container.service_name)
+
+    def accept(self, message: Any) -> tuple[tuple[Any, ...], dict[str, Any]]:
+        """The worker's arguments and context data, or ``Refused``."""
+        raise NotImplementedError
+
+    def handle_raw(self, message: Any) -> None:
+        try:
+            args, context = self.accept(message)
+        except Refused as refused:
+            self.dead_letter(message, refused, self.queue.name, self.dead_letter_name)
+            return
+        except Exception as exc:  # noqa: BLE001 - one odd message must not stop the service
+            unreadable = Refused("unreadable", f"{type(exc).__name__}: {exc}")
+            self.dead_letter(message, unreadable, self.queue.name, self.dead_letter_name)
+            return
+        self.container.spawn_worker(
+            self, args, {}, context_data=context, handle_result=partial(self.handle_result, message)
+        )
+
+    def handle_result(
+        self, message: Any, worker_ctx: Any, result: Any = None, exc_info: Any = None
+    ) -> tuple[Any, Any]:
+        if exc_info is None:
+            self.queue_consumer.ack_message(message)
+            return result, exc_info
+        exc = exc_info[1]
+        attempts = int((message.headers or {}).get(ATTEMPTS_HEADER, 0)) + 1
+        detail = f"{type(exc).__name__}: {exc}"
+        if isinstance(exc, DomainError | ValidationFailed):
+            refused = Refused("refused", detail)
+            self.dead_letter(message, refused, self.queue.name, self.dead_letter_name, attempts)
+        elif attempts >= self.max_attempts:
+            refused = Refused("handler-failed", detail)
+            self.dead_letter(message, refused, self.queue.name, self.dead_letter_name, attempts)
+        else:
+            self.retry(message, attempts, detail)
+        return result, exc_info
+
+    def retry(self, message: Any, attempts: int, detail: str) -> None:
+        delay = self.retry_base_ms * 2 ** (attempts - 1)
+        headers = {
+            **(message.headers or {}),
+            ATTEMPTS_HEADER: attempts,
+            "x-union-last-error": detail[:MAX_DETAIL],
+        }
+        log.warning(
+            "%s: attempt %d failed (%s); retrying in %d ms",
+            self.queue.name,
+            attempts,
+            detail,
+            delay,
+        )
+        self._forward(message, retry_queue(self.queue.name), headers, expiration=str(delay))
+
+    def dead_letter(
+        self, message: Any, refused: Refused, queue: str, target: str, attempts: int = 1
+    ) -> None:
+        info = message.delivery_info or {}
+        headers = {
+            **(message.headers or {}),
+            "x-union-reason": refused.reason,
+            "x-union-detail": refused.detail[:MAX_DETAIL],
+            "x-union-queue": queue,
+            "x-union-exchange": info.get("exchange", ""),
+            "x-union-routing-key": info.get("routing_key", ""),
+            ATTEMPTS_HEADER: attempts,
+            "x-union-dead-lettered-at": datetime.now(UTC).isoformat(),
+        }
+        log.error("%s: dead-lettered to %s (%s)", queue, target, refused)
+        self._forward(message, target, headers)
+
+    def _forward(
+        self, message: Any, routing_key: str, headers: dict[str, Any], expiration: str | None = None
+    ) -> None:
+        props = {k: v for k, v in message.properties.items() if k in _KEPT_PROPERTIES}
+        if message.content_type:
+            props["content_type"] = message.content_type
+        if message.content_encoding:
+            props["content_encoding"] = message.content_encoding
+        if expiration is not None:
+            props["expiration"] = expiration
+        msg = amqp.Message(message.body, application_headers=headers, delivery_mode=2, **props)
+        try:
+            self.republisher.publish(routing_key, msg)
+        except Exception:
+            # Not forwarded, so not acked: the broker will deliver it again.
+            log.exception("%s: could not forward to %s; requeueing", self.queue.name, routing_key)
+            eventlet.sleep(1)
+            self.queue_consumer.requeue_message(message)
+            return
+        self.queue_consumer.ack_message(message)
+
+
+_KEPT_PROPERTIES: Final = ("message_id", "correlation_id", "type", "app_id", "timestamp", "user_id")
+
+
+class ReliableEventHandler(_ReliableEntrypoint, EventHandler):  # type: ignore[misc]
+    """``@event_handler`` with inbox-friendly envelopes, bounded retries and a dead-letter queue."""
+
+    def __init__(self, source_service: str, event_type: str, **kwargs: Any) -> None:
+        EventHandler.__init__(self, source_service, event_type, **kwargs)
+
+    def declare_topology(self, channel: amqp.Channel) -> None:
+        declare_events_exchange(channel, self.source_service)
+        super().declare_topology(channel)
+
+    def accept(self, message: Any) -> tuple[tuple[Any, ...], dict[str, Any]]:
+        body = decode_json_object(message.body, message.content_encoding)
+        try:
+            envelope = load_envelope(body)
+        except ValidationFailed as exc:
+            raise Refused("schema", json.dumps(exc.details, ensure_ascii=False)) from exc
+        context = {
+            "actor": f"system:{self.container.service_name}",
+            "correlation_id": envelope.correlation_id or envelope.event_id,
+            "causation_id": envelope.event_id,
+        }
+        return (envelope,), context
+
+
+def reliable_event_handler(source_service: str, event_type: str, **kwargs: Any) -> Callable[[F], F]:
+    """Decorate a method handling ``event_type`` events of ``source_service``."""
+    decorator: Callable[[F], F] = ReliableEventHandler.decorator(
+        source_service, event_type, **kwargs
+    )
+    return decorator
+
+
+@dataclass(frozen=True)
+class InboundMessage:
+    """A validated message from another system, as an inbound handler receives it."""
+
+    type: str
+    message_id: str
+    data: dict[str, Any]
+    correlation_id: str | None = None
+    received_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+    @property
+    def source(self) -> str:
+        return self.type.split(".", 1)[0]
+
+
+class InboundHandler(_ReliableEntrypoint):
+    """Consumes one inbound message type from ``inbound.events``."""
+
+    def __init__(self, kind: InboundType, **kwargs: Any) -> None:
+        self.kind = kind
+        super().__init__(queue=None, **kwargs)
+
+    def setup(self) -> None:
+        self.queue = Queue(
+            inbound_queue(self.container.service_name, self.kind.name),
+            exchange=Exchange(INBOUND_EXCHANGE, type="topic", durable=True, no_declare=True),
+            routing_key=self.kind.name,
+            durable=True,
+        )
+        super().setup()
+
+    def declare_topology(self, channel: amqp.Channel) -> None:
+        declare_inbound(channel)
+        super().declare_topology(channel)
+
+    @property
+    def dead_letter_name(self) -> str:
+        return INBOUND_DEAD_LETTER
+
+    def accept(self, message: Any) -> tuple[tuple[Any, ...], dict[str, Any]]:
+        message_id = message.properties.get("message_id")
+        data = check(self.kind, message.body, message_id, message.content_encoding)
+        correlation = message.properties.get("correlation_id")
+        inbound = InboundMessage(self.kind.name, str(message_id), data, correlation)
+        context = {
+            "actor": f"system:{inbound.source}",
+            "correlation_id": correlation or f"{self.kind.name}:{message_id}",
+            "causation_id": str(message_id),
+        }
+        return (inbound,), context
+
+
+def inbound_handler(kind: InboundType, **kwargs: Any) -> Callable[[F], F]:
+    """Decorate a method handling one type of message from another system."""
+    decorator: Callable[[F], F] = InboundHandler.decorator(kind, **kwargs)
+    return decorator
