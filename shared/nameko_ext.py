@@ -23,6 +23,7 @@ import json
 import logging
 import os
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -30,7 +31,6 @@ from functools import partial
 from typing import Any, ClassVar, Final, TypeVar
 
 import amqp
-import eventlet
 import psycopg
 from kombu.entity import Exchange, Queue
 from nameko.events import EventHandler
@@ -165,8 +165,8 @@ class ServiceStore:
 class EventStoreProvider(DependencyProvider):  # type: ignore[misc]
     """The service's event store; migrates and opens the pool when the service starts.
 
-    Lazy: the pool is opened once in ``start``; ``get_dependency`` (called for
-    every worker) only hands out the same object.
+    The pool is opened once, in ``setup``; ``get_dependency`` (called for every
+    worker) only hands out the same object.
     """
 
     def __init__(
@@ -180,7 +180,9 @@ class EventStoreProvider(DependencyProvider):  # type: ignore[misc]
         self.pool_size = pool_size
         self._store: ServiceStore | None = None
 
-    def start(self) -> None:
+    def setup(self) -> None:
+        # In setup, not start: nameko starts extensions in parallel, so a
+        # consumer may hand out its first message before our start() ran.
         cooperate_with_green_threads()
         service = self.container.service_name
         cfg = database_config(service)
@@ -444,7 +446,7 @@ class _ReliableEntrypoint(Consumer):  # type: ignore[misc]
         except Refused as refused:
             self.dead_letter(message, refused, self.queue.name, self.dead_letter_name)
             return
-        except Exception as exc:  # noqa: BLE001 - one odd message must not stop the service
+        except Exception as exc:  # one odd message must not stop the service
             unreadable = Refused("unreadable", f"{type(exc).__name__}: {exc}")
             self.dead_letter(message, unreadable, self.queue.name, self.dead_letter_name)
             return
@@ -520,7 +522,7 @@ class _ReliableEntrypoint(Consumer):  # type: ignore[misc]
         except Exception:
             # Not forwarded, so not acked: the broker will deliver it again.
             log.exception("%s: could not forward to %s; requeueing", self.queue.name, routing_key)
-            eventlet.sleep(1)
+            time.sleep(1)  # green under nameko; eases a requeue loop while the broker is down
             self.queue_consumer.requeue_message(message)
             return
         self.queue_consumer.ack_message(message)

@@ -20,6 +20,7 @@ from shared.nameko_ext import (
     ContextProvider,
     EventStoreProvider,
     InboundMessage,
+    RelayProvider,
     inbound_handler,
     reliable_event_handler,
     rpc,
@@ -59,6 +60,7 @@ class Probe:
 
     store = EventStoreProvider(REGISTRY)
     context = ContextProvider()
+    relay = RelayProvider(idle_wait=0.5)
 
     @reliable_event_handler("aid", "Deposited")
     def on_deposited(self, envelope: Envelope) -> None:

@@ -1,0 +1,55 @@
+"""The nameko wiring: RPC errors with stable codes, context data, the relay inside a service."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from nameko.standalone.rpc import ClusterRpcProxy
+
+from shared.broker import events_exchange
+from shared.nameko_ext import RemoteUnionError
+from tests.mq import World, deposited, drain, queue_info, source_registry, wait_for
+
+pytestmark = pytest.mark.integration
+
+
+def test_rpc_errors_reach_the_caller_with_their_code_and_fields(mq: World) -> None:
+    mq.start_probe()
+    context = {"actor": "caseworker-9", "correlation_id": "flow-42"}
+    with ClusterRpcProxy({"AMQP_URI": mq.broker.uri}, context_data=context) as rpc:
+        assert rpc.funds.note({"employer_id": "E1", "amount_fen": 5}) == {
+            "actor": "caseworker-9",
+            "correlation_id": "flow-42",
+        }
+        with pytest.raises(RemoteUnionError) as bad:
+            rpc.funds.note({"employer_id": "", "amount_fen": "x"})
+        assert bad.value.code == "ValidationFailed"
+        assert set(bad.value.details["fields"]) == {"employer_id", "amount_fen"}
+        with pytest.raises(RemoteUnionError) as refused:
+            rpc.funds.note({"employer_id": "E1", "amount_fen": 2_000_000})
+        assert refused.value.code == "OverLimit"
+        assert refused.value.details == {"limit_fen": 1_000_000}
+
+
+def test_a_services_own_relay_publishes_its_reactions(mq: World) -> None:
+    copy = "funds-copy"
+    conn = mq.broker.connect()
+    channel = conn.channel()
+    channel.exchange_declare(events_exchange("funds"), "topic", durable=True, auto_delete=False)
+    channel.queue_declare(copy, durable=True, auto_delete=False)
+    channel.queue_bind(copy, events_exchange("funds"), "Counted")
+    conn.close()
+    mq.start_probe()
+    with mq.store("aid", source_registry()) as aid:
+        mq.start_relay_thread("aid")
+        cause = deposited(11)
+        mq.append_many(aid, [cause])
+        wait_for("funds to publish its reaction", lambda: queue_info(mq.broker, copy)[0] == 1)
+    (message,) = drain(mq.broker, copy)
+    envelope = json.loads(message.body)
+    assert envelope["source"] == "funds"
+    assert envelope["data"]["source_event_id"] == str(cause.event_id)
+    assert envelope["causation_id"] == str(cause.event_id)  # the event that caused it
+    assert envelope["correlation_id"] == "flow-1"  # the flow it belongs to
+    assert envelope["actor"] == "system:funds"
