@@ -19,8 +19,10 @@ services:
 # Until the services exist: migrate every service's database and self-check the kit.
 run: venv services
 	$(BIN)/unionctl db migrate all
+	$(BIN)/unionctl broker setup
 	$(BIN)/unionctl selfcheck
 	$(BIN)/unionctl audit verify
+	$(BIN)/unionctl lag
 
 test: venv services
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
@@ -28,6 +30,7 @@ test: venv services
 bench: venv services
 	$(BIN)/python -m bench.append_bench
 	$(BIN)/python -m bench.read_bench
+	$(BIN)/python -m bench.relay_bench
 
 lint: venv
 	$(BIN)/ruff check .

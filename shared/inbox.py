@@ -61,11 +61,3 @@ def handle_once(
         if not take(conn, source, message_id, handler, source_position):
             return Handled(False, None)
         return Handled(True, fn(conn))
-
-
-def seen(conn: psycopg.Connection, source: str, message_id: str, handler: str) -> bool:
-    row = conn.execute(
-        "SELECT 1 FROM inbox WHERE source = %s AND message_id = %s AND handler = %s",
-        (source, message_id, handler),
-    ).fetchone()
-    return row is not None

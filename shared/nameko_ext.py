@@ -25,10 +25,10 @@ import os
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import partial
-from typing import Any, ClassVar, Final, TypeVar
+from typing import Any, Final, TypeVar
 
 import amqp
 import psycopg
@@ -413,8 +413,6 @@ class _ReliableEntrypoint(Consumer):  # type: ignore[misc]
     republisher = _Republisher()
     queue: Any
 
-    dead_letter_target: ClassVar[Callable[[str], str]] = dead_letter_queue
-
     def setup(self) -> None:
         super().setup()
         cfg = self.container.config
@@ -571,7 +569,6 @@ class InboundMessage:
     message_id: str
     data: dict[str, Any]
     correlation_id: str | None = None
-    received_at: datetime = field(default_factory=lambda: datetime.now(UTC))
 
     @property
     def source(self) -> str:
