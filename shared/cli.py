@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import logging
 import os
 import signal
@@ -29,6 +30,7 @@ from shared.config import SERVICES, database_config
 from shared.db import open_pool
 from shared.errors import ConcurrencyConflict, UnionError
 from shared.migrate import drop, migrate
+from shared.nameko_ext import declare_handler_queues
 from shared.registry import EventRegistry, NewEvent
 from shared.relay import Relay, lag_of
 from shared.store import NO_STREAM, EventStore
@@ -187,10 +189,30 @@ def cmd_broker_setup(args: argparse.Namespace) -> int:
                 queue = inbound_queue(kind.owner, kind.name)
                 channel.queue_declare(queue, durable=True, auto_delete=False)
                 channel.queue_bind(queue, INBOUND_EXCHANGE, kind.name)
-        print(f"broker: declared {INBOUND_EXCHANGE}, the services' exchanges and queues")
+        queues = 0
+        for service_cls in _service_classes():
+            queues += len(declare_handler_queues(channel, service_cls))
+        print(
+            f"broker: declared {INBOUND_EXCHANGE}, each service's exchange and dead-letter"
+            f" queue, and {queues} handler queues"
+        )
     finally:
         conn.close()
     return 0
+
+
+def _service_classes() -> list[type]:
+    """The nameko service classes that exist so far (``services/<name>/service.py``)."""
+    found = []
+    for name in SERVICES:
+        try:
+            module = importlib.import_module(f"services.{name}.service")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"services.{name}.service":
+                raise
+            continue
+        found.append(getattr(module, name.capitalize()))
+    return found
 
 
 def cmd_asyncapi(args: argparse.Namespace) -> int:

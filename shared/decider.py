@@ -61,8 +61,13 @@ def event_id_for(stream_id: str, command_id: str, index: int) -> UUID:
     return uuid5(_EVENT_ID_NAMESPACE, f"{stream_id}\n{command_id}\n{index}")
 
 
-def load(store: EventStore, decider: Decider[Any, S, Any], stream_id: str) -> Loaded[S]:
-    recorded = store.read_stream(stream_id)
+def load(
+    store: EventStore,
+    decider: Decider[Any, S, Any],
+    stream_id: str,
+    conn: psycopg.Connection | None = None,
+) -> Loaded[S]:
+    recorded = store.read_stream(stream_id, conn=conn)
     state = decider.fold(_decoded(store, recorded))
     commands = frozenset(
         str(r.metadata["command_id"]) for r in recorded if "command_id" in r.metadata
@@ -93,7 +98,9 @@ def execute(
     """
     meta = {**metadata, "command_id": command_id}
     for attempt in range(1, max_attempts + 1):
-        loaded = load(store, decider, stream_id)
+        # With ``conn``, read through the caller's transaction: it sees its own
+        # earlier appends, and it needs no second connection from the pool.
+        loaded = load(store, decider, stream_id, conn)
         if command_id in loaded.command_ids:
             return Executed(loaded.state, (), None, True, attempt)
         events = tuple(decider.decide(command, loaded.state))

@@ -15,6 +15,7 @@ from typing import Any, Final
 from marshmallow import Schema, ValidationError
 
 MAX_INBOUND_BYTES: Final = 64 * 1024
+MAX_MESSAGE_ID: Final = 200
 
 CREDIT_CODE: Final = r"^[0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10}$"
 """统一社会信用代码 (GB 32100-2015), how employers are named in inbound messages."""
@@ -22,6 +23,7 @@ CREDIT_CODE: Final = r"^[0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10}$"
 REASONS: Final = {
     "too-large": f"the body is larger than {MAX_INBOUND_BYTES} bytes",
     "missing-message-id": "the message has no message_id property (needed to ignore duplicates)",
+    "invalid-message-id": "the message_id is longer than 200 characters",
     "not-json": "the body is not UTF-8 JSON, or not a JSON object",
     "unknown-type": "no service takes messages of this routing key",
     "schema": "the body failed the type's schema; x-union-detail names each field",
@@ -73,6 +75,8 @@ def check(
         raise Refused("too-large", f"{size} bytes")
     if not message_id:
         raise Refused("missing-message-id")
+    if len(message_id) > MAX_MESSAGE_ID:
+        raise Refused("invalid-message-id", f"{len(message_id)} characters")
     data = decode_json_object(body, content_encoding)
     try:
         loaded: dict[str, Any] = kind.schema().load(data)

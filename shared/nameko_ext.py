@@ -38,6 +38,7 @@ from nameko.exceptions import deserialize_to_instance
 from nameko.extensions import DependencyProvider, SharedExtension
 from nameko.messaging import Consumer, QueueConsumer
 from nameko.rpc import Rpc
+from nameko.timer import Timer
 
 from shared.broker import (
     INBOUND_DEAD_LETTER,
@@ -49,6 +50,7 @@ from shared.broker import (
     declare_events_exchange,
     declare_inbound,
     declare_retry_queue,
+    events_exchange,
     inbound_queue,
     retry_queue,
 )
@@ -70,6 +72,8 @@ ATTEMPTS_HEADER: Final = "x-union-attempts"
 DEFAULT_ATTEMPTS: Final = 5
 DEFAULT_RETRY_BASE_MS: Final = 500
 MAX_DETAIL: Final = 2000
+CONFIRM_TIMEOUT: Final = 10.0
+"""Seconds to wait for the broker to confirm a retry or dead letter (then requeue)."""
 
 
 def _setting(config: dict[str, Any], key: str, default: Any) -> Any:
@@ -327,14 +331,17 @@ class _Republisher(SharedExtension):  # type: ignore[misc]
         self._lock = threading.Lock()
 
     def publish(self, routing_key: str, msg: amqp.Message) -> None:
-        self._on_channel(lambda ch: ch.basic_publish(msg, exchange="", routing_key=routing_key))
+        self._on_channel(
+            lambda ch: ch.basic_publish_confirm(
+                msg, exchange="", routing_key=routing_key, confirm_timeout=CONFIRM_TIMEOUT
+            )
+        )
 
     def _on_channel(self, fn: Callable[[amqp.Channel], None]) -> None:
         with self._lock:
             try:
                 if self._conn is None:
                     self._conn = self.broker.connect()
-                    self._conn.confirm_publish = True  # basic_publish waits for the confirm
                     self._ch = self._conn.channel()
                 fn(self._ch)
             except Exception:
@@ -427,7 +434,13 @@ class _ReliableEntrypoint(Consumer):  # type: ignore[misc]
             conn.close()
 
     def declare_topology(self, channel: amqp.Channel) -> None:
-        declare_retry_queue(channel, self.queue.name)
+        # The queue and its binding too, not only when consuming starts: what
+        # is published from now on is kept for us (and inbound messages are not
+        # taken for an unknown type meanwhile).
+        q = self.queue
+        channel.queue_declare(q.name, durable=True, auto_delete=False)
+        channel.queue_bind(q.name, q.exchange.name, q.routing_key)
+        declare_retry_queue(channel, q.name)
         declare_dead_letter(channel, self.dead_letter_name)
 
     @property
@@ -459,7 +472,7 @@ class _ReliableEntrypoint(Consumer):  # type: ignore[misc]
             self.queue_consumer.ack_message(message)
             return result, exc_info
         exc = exc_info[1]
-        attempts = int((message.headers or {}).get(ATTEMPTS_HEADER, 0)) + 1
+        attempts = _attempts(message) + 1
         detail = f"{type(exc).__name__}: {exc}"
         if isinstance(exc, DomainError | ValidationFailed):
             refused = Refused("refused", detail)
@@ -526,7 +539,15 @@ class _ReliableEntrypoint(Consumer):  # type: ignore[misc]
         self.queue_consumer.ack_message(message)
 
 
-_KEPT_PROPERTIES: Final = ("message_id", "correlation_id", "type", "app_id", "timestamp", "user_id")
+_KEPT_PROPERTIES: Final = ("message_id", "correlation_id", "type", "app_id", "timestamp")
+# Not user_id: RabbitMQ requires it to equal the login that publishes, which
+# for a retry or a dead letter is this service, not the original publisher.
+
+
+def _attempts(message: Any) -> int:
+    """Tries so far, from our header; anything else in it counts as none."""
+    value = (message.headers or {}).get(ATTEMPTS_HEADER, 0)
+    return value if isinstance(value, int) and 0 <= value < 1_000 else 0
 
 
 class ReliableEventHandler(_ReliableEntrypoint, EventHandler):  # type: ignore[misc]
@@ -612,7 +633,42 @@ class InboundHandler(_ReliableEntrypoint):
         return (inbound,), context
 
 
+def timer(interval: float, **kwargs: Any) -> Callable[[F], F]:
+    """nameko's ``@timer``, typed: runs the method every ``interval`` seconds."""
+    decorator: Callable[[F], F] = Timer.decorator(interval, **kwargs)
+    return decorator
+
+
 def inbound_handler(kind: InboundType, **kwargs: Any) -> Callable[[F], F]:
     """Decorate a method handling one type of message from another system."""
     decorator: Callable[[F], F] = InboundHandler.decorator(kind, **kwargs)
     return decorator
+
+
+def declare_handler_queues(channel: amqp.Channel, service_cls: type) -> list[str]:
+    """Declare the queues a service's reliable handlers consume, before it first runs.
+
+    A topic exchange drops what no queue is bound for, so a service deployed
+    after its sources have published would miss those events; ``unionctl broker
+    setup`` calls this for every service. Returns the queue names.
+    """
+    service = service_cls.name  # type: ignore[attr-defined]
+    names = []
+    for method_name, method in vars(service_cls).items():
+        for ep in getattr(method, "nameko_entrypoints", ()):
+            if isinstance(ep, ReliableEventHandler):
+                queue = f"evt-{ep.source_service}-{ep.event_type}--{service}.{method_name}"
+                declare_events_exchange(channel, ep.source_service)
+                channel.queue_declare(queue, durable=True, auto_delete=False)
+                channel.queue_bind(queue, events_exchange(ep.source_service), ep.event_type)
+            elif isinstance(ep, InboundHandler):
+                queue = inbound_queue(service, ep.kind.name)
+                declare_inbound(channel)
+                channel.queue_declare(queue, durable=True, auto_delete=False)
+                channel.queue_bind(queue, INBOUND_EXCHANGE, ep.kind.name)
+            else:
+                continue
+            declare_retry_queue(channel, queue)
+            names.append(queue)
+    declare_dead_letter(channel, dead_letter_queue(service))
+    return names

@@ -46,12 +46,12 @@ SELECT position, event_id::text, event_type, metadata->>'correlation_id',
            'actor', metadata->'actor',
            'data', data, 'hash', hash)::text
   FROM events
- WHERE position > %(after)s AND position <= %(upto)s
+ WHERE position > %(after)s
  ORDER BY position
+ LIMIT %(batch)s
 """
 # The envelope is built by the server: one pass over the row, no decode and
-# re-encode of the payload in Python. Positions have no holes, so a batch is a
-# range of positions.
+# re-encode of the payload in Python.
 
 _BROKER_ERRORS: tuple[type[BaseException], ...] = (
     amqp.exceptions.AMQPError,
@@ -105,9 +105,13 @@ class _Publisher:
         self.service = service
         self.confirm_timeout = confirm_timeout
         self.conn = broker.connect()
-        self.channel = self.conn.channel()
-        declare_events_exchange(self.channel, service)
-        self.channel.confirm_select()
+        try:
+            self.channel = self.conn.channel()
+            declare_events_exchange(self.channel, service)
+            self.channel.confirm_select()
+        except BaseException:
+            self.close()
+            raise
         self.channel.events["basic_ack"].add(self._on_ack)
         self.channel.events["basic_nack"].add(self._on_nack)
         self._tag = 0
@@ -132,7 +136,7 @@ class _Publisher:
                 content_encoding="utf-8",
                 delivery_mode=2,
                 message_id=event_id,
-                correlation_id=correlation_id or event_id,
+                correlation_id=_short(correlation_id or event_id),
                 type=event_type,
                 app_id=f"union-{self.service}",
                 application_headers={"union-source": self.service, "union-position": position},
@@ -205,10 +209,26 @@ class Relay:
                 self._set(leader=False, broker_connected=False, last_error=f"database: {exc}")
                 if backoff.wait(stop):
                     break
+            except Exception as exc:
+                # Never let the thread die (under nameko that kills the service):
+                # give leadership up, say why, and start over after a pause.
+                self.log.exception("relay %s: unexpected failure; restarting", self.service)
+                self._set(leader=False, broker_connected=False, last_error=f"relay: {exc!r}")
+                if backoff.wait(stop):
+                    break
         self._set(leader=False, broker_connected=False)
 
     def _stand_by_then_lead(self, stop: threading.Event, backoff: _Backoff) -> None:
-        with psycopg.connect(self.dsn, autocommit=True, options="-c TimeZone=UTC") as conn:
+        with psycopg.connect(
+            self.dsn,
+            autocommit=True,
+            options="-c TimeZone=UTC",
+            # A leader cut off from the database must notice, so a standby can lead.
+            keepalives=1,
+            keepalives_idle=10,
+            keepalives_interval=5,
+            keepalives_count=3,
+        ) as conn:
             while not _try_lock(conn):
                 self._set(leader=False)
                 if stop.wait(self.standby_poll):
@@ -258,7 +278,7 @@ class Relay:
     def _relay_batch(self, conn: psycopg.Connection, publisher: _Publisher) -> bool:
         after = self.status.published_position
         rows = conn.execute(
-            _BATCH_SQL, {"source": self.service, "after": after, "upto": after + self.batch_size}
+            _BATCH_SQL, {"source": self.service, "after": after, "batch": self.batch_size}
         ).fetchall()
         if not rows:
             return False
@@ -281,6 +301,12 @@ class Relay:
         # Woken by the NOTIFY of a commit; the timeout also covers a missed one.
         for _ in conn.notifies(timeout=self.idle_wait, stop_after=1):
             pass
+
+
+def _short(text: str) -> str:
+    """At most 255 UTF-8 bytes, the limit of an AMQP property; the body keeps it whole."""
+    raw = text.encode("utf-8", "surrogatepass")
+    return text if len(raw) <= 255 else raw[:255].decode("utf-8", "ignore")
 
 
 def _try_lock(conn: psycopg.Connection) -> bool:

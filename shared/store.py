@@ -55,6 +55,9 @@ METADATA_FIELDS: Final = {
 """Who, why and under which rules: recorded with every event (auditors' needs, §4.5)."""
 
 
+_SHORT_FIELDS: Final = frozenset({"actor", "correlation_id", "causation_id", "command_id"})
+
+
 def _metadata_errors(metadata: Mapping[str, Any]) -> dict[str, list[str]]:
     # Hand-written rather than a marshmallow schema: it runs on every append.
     errors: dict[str, list[str]] = {}
@@ -68,6 +71,9 @@ def _metadata_errors(metadata: Mapping[str, Any]) -> dict[str, list[str]]:
                 errors[key] = ["Must map parameter keys to version strings."]
         elif not isinstance(value, str) or not value:
             errors[key] = ["Not a non-empty string."]
+        elif key in _SHORT_FIELDS and len(value.encode("utf-8", "surrogatepass")) > 255:
+            # They travel as AMQP short strings (message properties): 255 bytes at most.
+            errors[key] = ["Longer than 255 bytes (UTF-8)."]
     if "actor" not in metadata:
         errors["actor"] = ["Missing data for required field."]
     return errors
@@ -157,13 +163,18 @@ class EventStore:
             rows[0][4],
         )
 
-    def read_stream(self, stream_id: str, from_version: int = 1) -> list[RecordedEvent]:
-        with self.pool.connection() as conn:
-            rows = conn.execute(
-                f"SELECT {_COLUMNS} FROM events WHERE stream_id = %s AND version >= %s"
-                " ORDER BY version",
-                (stream_id, from_version),
-            ).fetchall()
+    def read_stream(
+        self, stream_id: str, from_version: int = 1, *, conn: psycopg.Connection | None = None
+    ) -> list[RecordedEvent]:
+        """The stream's events in version order; with ``conn``, as its transaction sees them."""
+        query = (
+            f"SELECT {_COLUMNS} FROM events WHERE stream_id = %s AND version >= %s ORDER BY version"
+        )
+        if conn is not None:
+            rows = conn.execute(query, (stream_id, from_version)).fetchall()
+        else:
+            with self.pool.connection() as own:
+                rows = own.execute(query, (stream_id, from_version)).fetchall()
         return [RecordedEvent(*r) for r in rows]
 
     def read_all(

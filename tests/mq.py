@@ -201,10 +201,20 @@ class World:
         }
         path = self.tmp / f"probe-{len(self.procs)}.yaml"
         path.write_text(yaml.safe_dump(cfg))
-        proc = self._spawn([NAMEKO, "run", "--config", str(path), "tests.e2e.probe:Probe"], "probe")
+        return self._nameko(str(path), "tests.e2e.probe:Probe", PROBE_QUEUE, {})
+
+    def start_service(self, service: str, **env: str) -> Proc:
+        """``nameko run`` of a real service with its own config file."""
+        config = str(ROOT / "services" / service / "config.yaml")
+        target = f"services.{service}.service:{service.capitalize()}"
+        extra = {"AMQP_URI": self.broker.uri, "UNION_RETRY_BASE_MS": "50", **env}
+        return self._nameko(config, target, f"rpc-{service}", extra)
+
+    def _nameko(self, config: str, target: str, ready_queue: str, env: dict[str, str]) -> Proc:
+        proc = self._spawn([NAMEKO, "run", "--config", config, target], target, env)
         wait_for(
-            "the probe service to consume",
-            lambda: queue_info(self.broker, PROBE_QUEUE)[1] >= 1 or _died(proc),
+            f"{target} to consume",
+            lambda: queue_info(self.broker, ready_queue)[1] >= 1 or _died(proc),
             timeout=60,
         )
         assert proc.popen.poll() is None, proc.output()
@@ -223,11 +233,15 @@ class World:
         self.threads.append((thread, stop))
         return relay
 
-    def _spawn(self, argv: list[str], name: str) -> Proc:
+    def _spawn(self, argv: list[str], name: str, env: dict[str, str] | None = None) -> Proc:
         log_path = self.tmp / f"{name}-{len(self.procs)}.log"
         with log_path.open("wb") as out:
             popen = subprocess.Popen(
-                argv, env=self.env, stdout=out, stderr=subprocess.STDOUT, cwd=ROOT
+                argv,
+                env={**self.env, **(env or {})},
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                cwd=ROOT,
             )
         proc = Proc(popen, log_path)
         self.procs.append(proc)

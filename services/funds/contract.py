@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
+from services.funds.events import EVENTS
 from shared.inbound import CREDIT_CODE, InboundType
-from shared.registry import EventRegistry
 
 PERIOD = r"^\d{4}-(0[1-9]|1[0-2])$"
 
@@ -55,4 +55,4 @@ DUES_COLLECTED = InboundType(
 )
 
 INBOUND: tuple[InboundType, ...] = (DUES_COLLECTED,)
-EVENTS = EventRegistry()
+__all__ = ["DUES_COLLECTED", "EVENTS", "INBOUND"]

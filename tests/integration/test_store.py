@@ -172,6 +172,8 @@ def test_bad_events_are_refused_with_a_specific_error_and_change_nothing(
         ("Account-1", NO_STREAM, {"role": "x"}, "actor"),
         ("Account-1", NO_STREAM, {**META, "colour": "red"}, "colour"),
         ("Account-1", NO_STREAM, {**META, "policy": {"ratio": 1}}, "policy"),
+        # Travels as an AMQP message property: 255 bytes at most.
+        ("Account-1", NO_STREAM, {**META, "correlation_id": "流" * 86}, "255 bytes"),
     ],
 )
 def test_bad_stream_ids_versions_and_metadata_are_refused(

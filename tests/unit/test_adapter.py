@@ -53,3 +53,26 @@ def test_the_clock_is_aware_and_settable() -> None:
     assert clock.now().year == 2028
     with pytest.raises(ValueError, match="aware"):
         clock.set(datetime(2027, 1, 1))
+
+
+class _Msg:
+    def __init__(self, headers: dict[str, object] | None) -> None:
+        self.headers = headers
+
+
+def test_an_attempts_header_set_by_someone_else_counts_as_none() -> None:
+    from shared.nameko_ext import _attempts
+
+    assert _attempts(_Msg({"x-union-attempts": 2})) == 2
+    for odd in ("2", -1, 10**9, None, 2.5):
+        assert _attempts(_Msg({"x-union-attempts": odd})) == 0
+    assert _attempts(_Msg(None)) == 0
+
+
+def test_relay_properties_fit_amqp_short_strings() -> None:
+    from shared.relay import _short
+
+    long = "关联" * 200  # 1,200 bytes in UTF-8
+    cut = _short(long)
+    assert len(cut.encode()) <= 255 and long.startswith(cut)
+    assert _short("flow-1") == "flow-1"

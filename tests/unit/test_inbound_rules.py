@@ -83,3 +83,8 @@ def test_rule_money_is_integer_fen() -> None:
 )
 def test_employers_are_named_by_unified_social_credit_code(code: str, ok: bool) -> None:
     assert bool(re.match(CREDIT_CODE, code)) is ok
+
+
+def test_rule_message_ids_fit_the_inbox() -> None:
+    assert reason(body(), message_id="x" * 201) == "invalid-message-id"
+    assert check(DUES_COLLECTED, body(), "x" * 200)["amount_fen"] == 2_500_000

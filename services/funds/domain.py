@@ -1,0 +1,555 @@
+"""funds' rules, as pure deciders: budget lines with reservations, and dues accounts.
+
+Every rule cites its source; numbers come from ``policy.POLICY`` for the day
+they apply to, and the version used is recorded on the event.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import date, timedelta
+from types import MappingProxyType
+from typing import Any
+
+from services.funds.events import (
+    ArrearsDetected,
+    BudgetAdjusted,
+    BudgetAdjustmentRequested,
+    BudgetLineAllocated,
+    BudgetReservationRefused,
+    DuesAccountConverted,
+    DuesAccountOpened,
+    DuesAssessed,
+    DuesCollected,
+    DuesSectorAssigned,
+    DuesSplitAllocated,
+    ExpenditureRecorded,
+    FundsReserved,
+    PreparatoryFundCollected,
+    PreparatoryFundRefundIssued,
+    ReservationExpired,
+    ReservationReleased,
+)
+from services.funds.policy import POLICY, PolicyTable
+from shared.decider import Decider
+from shared.errors import DomainError
+
+# -- errors -------------------------------------------------------------------
+
+
+class LineNotAllocated(DomainError):
+    code = "LineNotAllocated"
+
+
+class UnknownReservation(DomainError):
+    code = "UnknownReservation"
+
+
+class SpendExceedsReservation(DomainError):
+    code = "SpendExceedsReservation"
+
+
+class MakerCheckerViolation(DomainError):
+    code = "MakerCheckerViolation"
+
+
+class AdjustmentBelowCommitted(DomainError):
+    code = "AdjustmentBelowCommitted"
+
+
+class InvalidAmount(DomainError):
+    code = "InvalidAmount"
+
+
+class UnknownAdjustment(DomainError):
+    code = "UnknownAdjustment"
+
+
+class AccountNotOpen(DomainError):
+    code = "AccountNotOpen"
+
+
+def share(amount_fen: int, bp: int) -> int:
+    """``amount × bp / 10,000`` rounded half up to the fen.
+
+    The one rounding rule for every percentage in funds: integer arithmetic, so
+    no float ever touches money, and the remainder goes to the other side of a
+    split, so a split never loses or invents a fen.
+    """
+    return (amount_fen * bp + 5_000) // 10_000
+
+
+# -- budget lines ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Reservation:
+    amount_fen: int
+    reference: str
+    requester: str
+    expires_on: date
+
+
+@dataclass(frozen=True)
+class Line:
+    allocated: int = 0
+    reserved: int = 0
+    spent: int = 0
+    released: int = 0
+    refused_count: int = 0
+    refused_fen: int = 0
+    open: MappingProxyType[str, Reservation] = field(default_factory=lambda: MappingProxyType({}))
+    """Reservations neither spent, released nor expired."""
+    settled: frozenset[str] = frozenset()
+    """Reservation ids that were refused, spent, released or expired."""
+    pending: MappingProxyType[str, BudgetAdjustmentRequested] = field(
+        default_factory=lambda: MappingProxyType({})
+    )
+    exists: bool = False
+
+    @property
+    def available(self) -> int:
+        """The invariant: allocated − reserved − spent, never below zero."""
+        return self.allocated - self.reserved - self.spent
+
+
+@dataclass(frozen=True)
+class Allocate:
+    fiscal_year: int
+    line: str
+    name: str
+    source: str
+    amount_fen: int
+    basis: str
+    policy_version: str | None = None
+
+
+@dataclass(frozen=True)
+class Reserve:
+    reservation_id: str
+    amount_fen: int
+    reference: str
+    requester: str
+    today: date
+    policy: PolicyTable = POLICY
+
+
+@dataclass(frozen=True)
+class ConfirmSpend:
+    reservation_id: str
+    amount_fen: int
+    voucher_ref: str
+
+
+@dataclass(frozen=True)
+class Release:
+    reservation_id: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class ExpireReservations:
+    today: date
+
+
+@dataclass(frozen=True)
+class RequestAdjustment:
+    adjustment_id: str
+    delta_fen: int
+    reason: str
+    requested_by: str
+
+
+@dataclass(frozen=True)
+class ApproveAdjustment:
+    adjustment_id: str
+    approved_by: str
+
+
+def _without(m: MappingProxyType[str, Any], key: str) -> MappingProxyType[str, Any]:
+    return MappingProxyType({k: v for k, v in m.items() if k != key})
+
+
+def _with(m: MappingProxyType[str, Any], key: str, value: Any) -> MappingProxyType[str, Any]:
+    return MappingProxyType({**m, key: value})
+
+
+def evolve_line(s: Line, e: object) -> Line:
+    match e:
+        case BudgetLineAllocated(amount_fen=amount):
+            return replace(s, allocated=s.allocated + amount, exists=True)
+        case FundsReserved(reservation_id=rid, amount_fen=amount):
+            res = Reservation(amount, e.reference, e.requester, e.expires_on)
+            return replace(s, reserved=s.reserved + amount, open=_with(s.open, rid, res))
+        case BudgetReservationRefused(reservation_id=rid, amount_fen=amount):
+            return replace(
+                s,
+                refused_count=s.refused_count + 1,
+                refused_fen=s.refused_fen + amount,
+                settled=s.settled | {rid},
+            )
+        case ExpenditureRecorded(reservation_id=rid, amount_fen=amount):
+            held = s.open[rid].amount_fen
+            return replace(
+                s,
+                reserved=s.reserved - held,
+                spent=s.spent + amount,
+                released=s.released + held - amount,
+                open=_without(s.open, rid),
+                settled=s.settled | {rid},
+            )
+        case ReservationReleased(reservation_id=rid) | ReservationExpired(reservation_id=rid):
+            if rid not in s.open:  # the remainder of a spend, already counted
+                return s
+            held = s.open[rid].amount_fen
+            return replace(
+                s,
+                reserved=s.reserved - held,
+                released=s.released + held,
+                open=_without(s.open, rid),
+                settled=s.settled | {rid},
+            )
+        case BudgetAdjustmentRequested(adjustment_id=aid):
+            return replace(s, pending=_with(s.pending, aid, e))
+        case BudgetAdjusted(adjustment_id=aid, delta_fen=delta):
+            return replace(s, allocated=s.allocated + delta, pending=_without(s.pending, aid))
+    return s
+
+
+def decide_line(c: object, s: Line) -> list[object]:
+    match c:
+        case Allocate():
+            # Notice 十二: the county's lines are raised "as appropriate"; an
+            # appropriation only ever adds. Cutting is an approved adjustment.
+            if c.amount_fen <= 0:
+                raise InvalidAmount("an appropriation adds a positive amount", field="amount_fen")
+            return [
+                BudgetLineAllocated(
+                    c.fiscal_year, c.line, c.name, c.source, c.amount_fen, c.basis, c.policy_version
+                )
+            ]
+        case Reserve():
+            return _reserve(c, s)
+        case ConfirmSpend():
+            res = _open(s, c.reservation_id)
+            if not 0 <= c.amount_fen <= res.amount_fen:
+                raise SpendExceedsReservation(
+                    "a spend is at most the reserved amount",
+                    reserved_fen=res.amount_fen,
+                    amount_fen=c.amount_fen,
+                )
+            out: list[object] = [
+                ExpenditureRecorded(c.reservation_id, c.amount_fen, res.reference, c.voucher_ref)
+            ]
+            if c.amount_fen < res.amount_fen:
+                rest = res.amount_fen - c.amount_fen
+                out.append(ReservationReleased(c.reservation_id, rest, "remainder"))
+            return out
+        case Release():
+            if c.reservation_id in s.settled:
+                return []  # released already, or spent: a repeated release changes nothing
+            res = _open(s, c.reservation_id)
+            return [ReservationReleased(c.reservation_id, res.amount_fen, c.reason)]
+        case ExpireReservations():
+            return [
+                ReservationExpired(rid, r.amount_fen, c.today)
+                for rid, r in sorted(s.open.items())
+                if r.expires_on <= c.today
+            ]
+        case RequestAdjustment():
+            _exists(s)
+            if c.delta_fen == 0:
+                raise InvalidAmount("an adjustment changes the line", field="delta_fen")
+            if c.adjustment_id in s.pending:
+                return []
+            return [
+                BudgetAdjustmentRequested(c.adjustment_id, c.delta_fen, c.reason, c.requested_by)
+            ]
+        case ApproveAdjustment():
+            req = s.pending.get(c.adjustment_id)
+            if req is None:
+                raise UnknownAdjustment(
+                    "no such adjustment is pending", adjustment_id=c.adjustment_id
+                )
+            # Maker-checker (§4.5): the approver is never the one who asked.
+            if c.approved_by == req.requested_by:
+                raise MakerCheckerViolation(
+                    "an adjustment needs a second person's approval",
+                    requested_by=req.requested_by,
+                )
+            if s.allocated + req.delta_fen < s.reserved + s.spent:
+                raise AdjustmentBelowCommitted(
+                    "a line cannot be cut below what is reserved and spent",
+                    committed_fen=s.reserved + s.spent,
+                    allocated_fen=s.allocated,
+                )
+            return [
+                BudgetAdjusted(
+                    req.adjustment_id, req.delta_fen, req.reason, req.requested_by, c.approved_by
+                )
+            ]
+    raise TypeError(f"not a budget line command: {c!r}")
+
+
+def _reserve(c: Reserve, s: Line) -> list[object]:
+    _exists(s)
+    if c.amount_fen <= 0:
+        raise InvalidAmount("a reservation is for a positive amount", field="amount_fen")
+    if c.reservation_id in s.open or c.reservation_id in s.settled:
+        return []  # the same request again: its first answer stands
+    if c.amount_fen > s.available:
+        # The invariant (domain reference F2): no overdraft, ever. The refusal
+        # is an event, so the audit trail shows every request that was turned down.
+        return [
+            BudgetReservationRefused(
+                c.reservation_id,
+                c.amount_fen,
+                c.reference,
+                c.requester,
+                "LineExhausted",
+                s.available,
+            )
+        ]
+    days, version = c.policy.number("budget.reservation_days", c.today)
+    return [
+        FundsReserved(
+            c.reservation_id,
+            c.amount_fen,
+            c.reference,
+            c.requester,
+            c.today + timedelta(days=days),
+            s.available - c.amount_fen,
+            version,
+        )
+    ]
+
+
+def _exists(s: Line) -> None:
+    if not s.exists:
+        raise LineNotAllocated("nothing has been allocated to this budget line")
+
+
+def _open(s: Line, reservation_id: str) -> Reservation:
+    res = s.open.get(reservation_id)
+    if res is None:
+        raise UnknownReservation(
+            "no open reservation with this id",
+            reservation_id=reservation_id,
+            settled=reservation_id in s.settled,
+        )
+    return res
+
+
+BUDGET_LINE: Decider[object, Line, object] = Decider(Line(), evolve_line, decide_line)
+
+
+def line_stream(fiscal_year: int, line: str) -> str:
+    return f"BudgetLine-{fiscal_year}.{line}"
+
+
+# -- dues accounts ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Account:
+    opened: bool = False
+    mode: str = "preparatory_fund"
+    union_id: str | None = None
+    sector: str | None = None
+    assessed: MappingProxyType[str, int] = field(default_factory=lambda: MappingProxyType({}))
+    """Period -> amount assessed."""
+    collected: MappingProxyType[str, int] = field(default_factory=lambda: MappingProxyType({}))
+    """Period -> amount collected (dues or 建会筹备金)."""
+    vouchers: frozenset[str] = frozenset()
+    prep_collected: int = 0
+    refunded: bool = False
+    flagged: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class RecordCollection:
+    """The tax bureau (or another channel) collected money for one payroll month."""
+
+    employer_id: str
+    period: str
+    kind: str
+    channel: str
+    payroll_fen: int
+    amount_fen: int
+    voucher_no: str
+    collected_on: date
+    policy: PolicyTable = POLICY
+
+
+@dataclass(frozen=True)
+class DeclarePayroll:
+    """An employer's monthly payroll, declared before (or without) any payment."""
+
+    employer_id: str
+    period: str
+    kind: str
+    payroll_fen: int
+    declared_on: date
+    policy: PolicyTable = POLICY
+
+
+@dataclass(frozen=True)
+class ConvertAccount:
+    """The employer's union was founded (orgs): 建会筹备金 becomes 工会经费."""
+
+    employer_id: str
+    union_id: str
+    founded_on: date
+    policy: PolicyTable = POLICY
+
+
+@dataclass(frozen=True)
+class AssignSector:
+    employer_id: str
+    sector: str
+
+
+@dataclass(frozen=True)
+class DetectArrears:
+    today: date
+    policy: PolicyTable = POLICY
+
+
+def evolve_account(s: Account, e: object) -> Account:
+    match e:
+        case DuesAccountOpened():
+            return replace(s, opened=True, mode=e.mode, union_id=e.union_id)
+        case DuesAssessed(period=p, amount_fen=a):
+            return replace(s, assessed=_with(s.assessed, p, s.assessed.get(p, 0) + a))
+        case (
+            DuesCollected(period=p, amount_fen=a) | PreparatoryFundCollected(period=p, amount_fen=a)
+        ):
+            extra = a if isinstance(e, PreparatoryFundCollected) else 0
+            return replace(
+                s,
+                collected=_with(s.collected, p, s.collected.get(p, 0) + a),
+                vouchers=s.vouchers | {e.voucher_no},
+                prep_collected=s.prep_collected + extra,
+            )
+        case DuesAccountConverted():
+            return replace(s, mode="union_funds", union_id=e.union_id)
+        case PreparatoryFundRefundIssued():
+            return replace(s, refunded=True)
+        case DuesSectorAssigned():
+            return replace(s, sector=e.sector)
+        case ArrearsDetected():
+            return replace(s, flagged=e.periods)
+    return s
+
+
+def decide_account(c: object, s: Account) -> list[object]:
+    match c:
+        case RecordCollection():
+            return _collect(c, s)
+        case DeclarePayroll():
+            if c.payroll_fen < 0:
+                raise InvalidAmount("payroll is not negative", field="payroll_fen")
+            if c.period in s.assessed:
+                return []
+            mode = "preparatory_fund" if c.kind == "preparatory_fund" else "union_funds"
+            return [
+                *_open_if_needed(s, c.employer_id, mode, "tax"),
+                _assess(c.period, c.kind, c.payroll_fen, c.declared_on, c.policy),
+            ]
+        case ConvertAccount():
+            return _convert(c, s)
+        case AssignSector():
+            out: list[object] = _open_if_needed(s, c.employer_id, "union_funds", "tax")
+            return [] if s.sector == c.sector else [*out, DuesSectorAssigned(c.sector)]
+        case DetectArrears():
+            return _arrears(c, s)
+    raise TypeError(f"not a dues account command: {c!r}")
+
+
+def _open_if_needed(s: Account, employer_id: str, mode: str, channel: str) -> list[object]:
+    return [] if s.opened else [DuesAccountOpened(employer_id, mode, channel, None)]
+
+
+def _collect(c: RecordCollection, s: Account) -> list[object]:
+    if c.voucher_no in s.vouchers:
+        return []  # the same tax voucher again: recorded once
+    mode = "preparatory_fund" if c.kind == "preparatory_fund" else "union_funds"
+    # Money that arrives is always recorded; an unknown employer gets its account.
+    out: list[object] = _open_if_needed(s, c.employer_id, mode, c.channel)
+    on = c.collected_on
+    if c.period not in s.assessed:
+        out.append(_assess(c.period, c.kind, c.payroll_fen, on, c.policy))
+    if c.kind == "preparatory_fund":
+        out.append(PreparatoryFundCollected(c.period, c.channel, c.amount_fen, c.voucher_no, on))
+        return out
+    out.append(DuesCollected(c.period, c.channel, c.amount_fen, c.voucher_no, on))
+    out.append(_split(c, s, on))
+    return out
+
+
+def _assess(
+    period: str, kind: str, payroll_fen: int, on: date, policy: PolicyTable
+) -> DuesAssessed:
+    # 工会法 Art. 43: 2 % of the month's total payroll, before tax; 建会筹备金 alike.
+    rate_key = "prep_fund.rate_bp" if kind == "preparatory_fund" else "dues.rate_bp"
+    rate, version = policy.number(rate_key, on)
+    return DuesAssessed(period, kind, payroll_fen, rate, share(payroll_fen, rate), version)
+
+
+def _split(c: RecordCollection, s: Account, on: date) -> DuesSplitAllocated:
+    model_row = c.policy.at("dues.collection_model", on)
+    model = str(model_row.value)
+    if s.sector == "education":
+        # Notice 十一: for the 完职师 schools, 40 % goes to the county federation.
+        county, version = c.policy.number("dues.education_county_bp", on)
+        retained_bp, rule = 10_000 - county, "education"
+    else:
+        retained_bp, version = c.policy.number("dues.retained_bp", on)
+        rule = "default"
+    # upward_only: the tax bureau collects only the upward share and the
+    # employer pays the rest to its union directly, so all of this goes up.
+    retained = 0 if model == "upward_only" else share(c.amount_fen, retained_bp)
+    return DuesSplitAllocated(
+        c.period,
+        c.amount_fen,
+        retained,
+        c.amount_fen - retained,
+        rule,
+        retained_bp,
+        model,
+        f"{version};{model_row.version}",
+    )
+
+
+def _convert(c: ConvertAccount, s: Account) -> list[object]:
+    if s.mode == "union_funds" and s.union_id == c.union_id:
+        return []  # the founding was already taken into account
+    out: list[object] = _open_if_needed(s, c.employer_id, "union_funds", "tax")
+    out.append(DuesAccountConverted(c.union_id, c.founded_on))
+    if s.prep_collected and not s.refunded:
+        refund_bp, version = c.policy.number("prep_fund.refund_bp", c.founded_on)
+        out.append(
+            PreparatoryFundRefundIssued(
+                c.union_id, s.prep_collected, refund_bp, share(s.prep_collected, refund_bp), version
+            )
+        )
+    return out
+
+
+def _arrears(c: DetectArrears, s: Account) -> list[object]:
+    months, version = c.policy.number("dues.arrears_months", c.today)
+    current = f"{c.today.year:04d}-{c.today.month:02d}"
+    unpaid = tuple(
+        sorted(p for p, due in s.assessed.items() if p < current and s.collected.get(p, 0) < due)
+    )
+    if len(unpaid) < months or unpaid == s.flagged:
+        return []
+    owed = sum(s.assessed[p] - s.collected.get(p, 0) for p in unpaid)
+    return [ArrearsDetected(unpaid, len(unpaid), owed, version)]
+
+
+DUES_ACCOUNT: Decider[object, Account, object] = Decider(Account(), evolve_account, decide_account)
+
+
+def account_stream(employer_id: str) -> str:
+    return f"DuesAccount-{employer_id}"

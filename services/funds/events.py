@@ -1,0 +1,239 @@
+"""funds' events: what its log records and publishes. Amounts are integer fen."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from marshmallow import fields, validate
+
+from shared.registry import EventRegistry
+from shared.schemas import event_schema, money, one_of
+
+PERIOD_PATTERN = r"^\d{4}-(0[1-9]|1[0-2])$"
+SOURCES = ("fiscal_allocation", "union_funds")
+MODES = ("preparatory_fund", "union_funds")
+CHANNELS = ("tax", "fiscal", "direct")
+KINDS = ("dues", "preparatory_fund")
+
+# -- budget lines -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BudgetLineAllocated:
+    """Money appropriated to a line; a later one raises it. Lines are never cut silently."""
+
+    fiscal_year: int
+    line: str
+    name: str
+    source: str
+    amount_fen: int
+    basis: str
+    policy_version: str | None
+
+
+@dataclass(frozen=True)
+class FundsReserved:
+    reservation_id: str
+    amount_fen: int
+    reference: str
+    requester: str
+    expires_on: date
+    available_after_fen: int
+    policy_version: str
+
+
+@dataclass(frozen=True)
+class BudgetReservationRefused:
+    reservation_id: str
+    amount_fen: int
+    reference: str
+    requester: str
+    reason: str
+    available_fen: int
+
+
+@dataclass(frozen=True)
+class ReservationReleased:
+    reservation_id: str
+    amount_fen: int
+    reason: str
+
+
+@dataclass(frozen=True)
+class ReservationExpired:
+    reservation_id: str
+    amount_fen: int
+    expired_on: date
+
+
+@dataclass(frozen=True)
+class ExpenditureRecorded:
+    reservation_id: str
+    amount_fen: int
+    reference: str
+    voucher_ref: str
+
+
+@dataclass(frozen=True)
+class BudgetAdjustmentRequested:
+    adjustment_id: str
+    delta_fen: int
+    reason: str
+    requested_by: str
+
+
+@dataclass(frozen=True)
+class BudgetAdjusted:
+    adjustment_id: str
+    delta_fen: int
+    reason: str
+    requested_by: str
+    approved_by: str
+
+
+# -- dues accounts --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DuesAccountOpened:
+    employer_id: str
+    mode: str
+    channel: str
+    union_id: str | None
+
+
+@dataclass(frozen=True)
+class DuesAssessed:
+    """2 % of the declared payroll (rounded half up to the fen)."""
+
+    period: str
+    kind: str
+    payroll_fen: int
+    rate_bp: int
+    amount_fen: int
+    policy_version: str
+
+
+@dataclass(frozen=True)
+class DuesCollected:
+    period: str
+    channel: str
+    amount_fen: int
+    voucher_no: str
+    collected_on: date
+
+
+@dataclass(frozen=True)
+class DuesSplitAllocated:
+    """How collected dues divide: kept by the grassroots union, and upward."""
+
+    period: str
+    amount_fen: int
+    retained_fen: int
+    upward_fen: int
+    rule: str
+    retained_bp: int
+    collection_model: str
+    policy_version: str
+
+
+@dataclass(frozen=True)
+class PreparatoryFundCollected:
+    period: str
+    channel: str
+    amount_fen: int
+    voucher_no: str
+    collected_on: date
+
+
+@dataclass(frozen=True)
+class DuesAccountConverted:
+    union_id: str
+    converted_on: date
+
+
+@dataclass(frozen=True)
+class PreparatoryFundRefundIssued:
+    union_id: str
+    collected_fen: int
+    refund_bp: int
+    amount_fen: int
+    policy_version: str
+
+
+@dataclass(frozen=True)
+class DuesSectorAssigned:
+    sector: str
+
+
+@dataclass(frozen=True)
+class ArrearsDetected:
+    periods: tuple[str, ...]
+    months: int
+    amount_fen: int
+    policy_version: str
+
+
+def _period() -> fields.String:
+    return fields.String(required=True, validate=validate.Regexp(PERIOD_PATTERN))
+
+
+def _bp() -> fields.Integer:
+    return fields.Integer(required=True, strict=True, validate=validate.Range(min=0, max=10_000))
+
+
+def _registry() -> EventRegistry:
+    reg = EventRegistry()
+    schemas = {
+        BudgetLineAllocated: event_schema(
+            BudgetLineAllocated, amount_fen=money(), source=one_of(*SOURCES)
+        ),
+        FundsReserved: event_schema(FundsReserved, amount_fen=money(), available_after_fen=money()),
+        BudgetReservationRefused: event_schema(
+            BudgetReservationRefused, amount_fen=money(), available_fen=money()
+        ),
+        ReservationReleased: event_schema(ReservationReleased, amount_fen=money()),
+        ReservationExpired: event_schema(ReservationExpired, amount_fen=money()),
+        ExpenditureRecorded: event_schema(ExpenditureRecorded, amount_fen=money()),
+        BudgetAdjustmentRequested: event_schema(BudgetAdjustmentRequested),
+        BudgetAdjusted: event_schema(BudgetAdjusted),
+        DuesAccountOpened: event_schema(
+            DuesAccountOpened, mode=one_of(*MODES), channel=one_of(*CHANNELS)
+        ),
+        DuesAssessed: event_schema(
+            DuesAssessed,
+            period=_period(),
+            kind=one_of(*KINDS),
+            payroll_fen=money(),
+            amount_fen=money(),
+            rate_bp=_bp(),
+        ),
+        DuesCollected: event_schema(DuesCollected, period=_period(), amount_fen=money()),
+        DuesSplitAllocated: event_schema(
+            DuesSplitAllocated,
+            period=_period(),
+            amount_fen=money(),
+            retained_fen=money(),
+            upward_fen=money(),
+            retained_bp=_bp(),
+        ),
+        PreparatoryFundCollected: event_schema(
+            PreparatoryFundCollected, period=_period(), amount_fen=money()
+        ),
+        DuesAccountConverted: event_schema(DuesAccountConverted),
+        PreparatoryFundRefundIssued: event_schema(
+            PreparatoryFundRefundIssued,
+            collected_fen=money(),
+            amount_fen=money(),
+            refund_bp=_bp(),
+        ),
+        DuesSectorAssigned: event_schema(DuesSectorAssigned),
+        ArrearsDetected: event_schema(ArrearsDetected, amount_fen=money()),
+    }
+    for cls, schema in schemas.items():
+        reg.register(cls.__name__, schema, event_class=cls)
+    return reg
+
+
+EVENTS = _registry()

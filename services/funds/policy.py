@@ -1,0 +1,126 @@
+"""funds' policy parameters: dated, versioned, each with its source.
+
+A decision looks a parameter up for the day it applies to and records the
+parameter's version (in the event's data and in ``metadata.policy``), so an
+auditor can tell which rule produced it. A change is a new row with a later
+``effective_from`` and a new version; old rows stay.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+
+@dataclass(frozen=True)
+class Parameter:
+    key: str
+    value: int | str
+    effective_from: date
+    version: str
+    source: str
+
+
+class UnknownParameter(LookupError):
+    pass
+
+
+class PolicyTable:
+    def __init__(self, rows: list[Parameter]) -> None:
+        self._rows = sorted(rows, key=lambda p: (p.key, p.effective_from))
+
+    def at(self, key: str, on: date) -> Parameter:
+        """The row of ``key`` in force on ``on``."""
+        found = None
+        for row in self._rows:
+            if row.key == key and row.effective_from <= on:
+                found = row
+        if found is None:
+            raise UnknownParameter(f"no {key} in force on {on.isoformat()}")
+        return found
+
+    def number(self, key: str, on: date) -> tuple[int, str]:
+        """(value, version) of an integer parameter."""
+        row = self.at(key, on)
+        if not isinstance(row.value, int):
+            raise TypeError(f"{key} is not a number")
+        return row.value, row.version
+
+    def rows(self) -> list[Parameter]:
+        return list(self._rows)
+
+
+_START = date(2022, 3, 15)  # the county notice
+_LAW = "工会法 (2021) Art. 43"
+
+POLICY = PolicyTable(
+    [
+        Parameter(
+            "dues.rate_bp", 200, _START, "dues.rate_bp@2022-03-15", f"{_LAW}: 2 % of payroll"
+        ),
+        Parameter(
+            "dues.retained_bp",
+            6000,
+            _START,
+            "dues.retained_bp@2022-03-15",
+            "common default: the grassroots union keeps 60 %, 40 % goes upward",
+        ),
+        Parameter(
+            "dues.education_county_bp",
+            4000,
+            _START,
+            "dues.education_county_bp@2022-03-15",
+            "notice 十一: 40 % of the 完职师 schools' budgeted union funds to the county",
+        ),
+        Parameter(
+            "dues.collection_model",
+            "full",
+            _START,
+            "dues.collection_model@2022-03-15",
+            "full: tax collects the whole 2 % and 60 % is returned (e.g. Hubei);"
+            " upward_only: tax collects only the upward 40 % (e.g. Qingdao)",
+        ),
+        Parameter(
+            "prep_fund.rate_bp",
+            200,
+            _START,
+            "prep_fund.rate_bp@2022-03-15",
+            "建会筹备金: 2 % of payroll from employers without a union (local rule)",
+        ),
+        Parameter(
+            "prep_fund.refund_bp",
+            6000,
+            _START,
+            "prep_fund.refund_bp@2022-03-15",
+            "建会筹备金 refunded to the new union at 60 % (local rule, e.g. Hubei)",
+        ),
+        Parameter(
+            "dues.arrears_months",
+            3,
+            _START,
+            "dues.arrears_months@2022-03-15",
+            "local rule: months assessed and unpaid before arrears are flagged (工会法 Art. 44)",
+        ),
+        Parameter(
+            "budget.fiscal.hardship_aid_fen",
+            4_000_000,
+            _START,
+            "budget.fiscal.hardship_aid_fen@2022-03-15",
+            "notice 十二: county fiscal 困难职工帮扶 line, 40,000 yuan a year",
+        ),
+        Parameter(
+            "budget.fiscal.warmth_fen",
+            60_000_000,
+            _START,
+            "budget.fiscal.warmth_fen@2022-03-15",
+            "notice 十二: county fiscal 送温暖 line, 600,000 yuan a year",
+        ),
+        Parameter(
+            "budget.reservation_days",
+            30,
+            _START,
+            "budget.reservation_days@2022-03-15",
+            "local rule: an unconfirmed reservation expires after this many days",
+        ),
+    ]
+)

@@ -1,0 +1,178 @@
+"""funds' read models, computed from its own log: budget execution and dues reconciliation.
+
+They fold the relevant streams on demand. At a county's volume (tens of lines,
+thousands of employers) that is milliseconds; a table kept by a projection
+runner is the step when it is not.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from typing import Any
+
+from services.funds import domain as d
+from services.funds.events import (
+    ArrearsDetected,
+    BudgetAdjusted,
+    BudgetLineAllocated,
+    BudgetReservationRefused,
+    DuesAssessed,
+    DuesCollected,
+    DuesSplitAllocated,
+    ExpenditureRecorded,
+    FundsReserved,
+    PreparatoryFundCollected,
+    PreparatoryFundRefundIssued,
+    ReservationExpired,
+    ReservationReleased,
+)
+from shared.store import EventStore, RecordedEvent
+
+
+def _streams(store: EventStore, stream_type: str, prefix: str = "") -> list[str]:
+    with store.pool.connection() as conn:
+        rows = conn.execute(
+            "SELECT DISTINCT stream_id FROM events WHERE stream_type = %s AND stream_id LIKE %s"
+            " ORDER BY stream_id",
+            (stream_type, f"{stream_type}-{prefix}%"),
+        ).fetchall()
+    return [r[0] for r in rows]
+
+
+def _decoded(
+    store: EventStore, recorded: Iterable[RecordedEvent]
+) -> Iterable[tuple[RecordedEvent, Any]]:
+    for r in recorded:
+        yield r, store.registry.decode(r.event_type, r.schema_version, r.data)
+
+
+def lines(store: EventStore, years: Iterable[int]) -> list[tuple[int, str]]:
+    out = []
+    for year in years:
+        for stream in _streams(store, "BudgetLine", f"{year}."):
+            out.append((year, stream.split(".", 1)[1]))
+    return out
+
+
+def employers(store: EventStore) -> list[str]:
+    return [s.split("-", 1)[1] for s in _streams(store, "DuesAccount")]
+
+
+def budget_execution(store: EventStore, fiscal_year: int) -> list[dict[str, Any]]:
+    """Audit need 3 (§4.5): by line and month, every movement, refusals included."""
+    out = []
+    for stream in _streams(store, "BudgetLine", f"{fiscal_year}."):
+        months: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+        held: dict[str, int] = {}
+        name = ""
+        for r, e in _decoded(store, store.read_stream(stream)):
+            m = months[r.recorded_at.strftime("%Y-%m")]
+            match e:
+                case BudgetLineAllocated():
+                    m["allocated_fen"] += e.amount_fen
+                    name = e.name or name
+                case BudgetAdjusted():
+                    m["adjusted_fen"] += e.delta_fen
+                case FundsReserved():
+                    m["reserved_fen"] += e.amount_fen
+                    held[e.reservation_id] = e.amount_fen
+                case BudgetReservationRefused():
+                    m["refused_count"] += 1
+                    m["refused_fen"] += e.amount_fen
+                case ExpenditureRecorded():
+                    m["spent_fen"] += e.amount_fen
+                case ReservationReleased() | ReservationExpired():
+                    m["released_fen"] += e.amount_fen
+        state = d.BUDGET_LINE.fold(e for _, e in _decoded(store, store.read_stream(stream)))
+        out.append(
+            {
+                "line": stream.split(".", 1)[1],
+                "name": name,
+                "allocated_fen": state.allocated,
+                "reserved_fen": state.reserved,
+                "spent_fen": state.spent,
+                "released_fen": state.released,
+                "available_fen": state.available,
+                "refused_count": state.refused_count,
+                "refused_fen": state.refused_fen,
+                "months": {k: dict(v) for k, v in sorted(months.items())},
+            }
+        )
+    return out
+
+
+def dues_reconciliation(store: EventStore, employer_id: str) -> dict[str, Any]:
+    """Audit need 4 (§4.5): payroll, 2 % assessed, collected, split, refunds, arrears."""
+    periods: dict[str, dict[str, Any]] = defaultdict(dict)
+    summary: dict[str, Any] = {"employer_id": employer_id, "refunds": [], "arrears": []}
+    for _, e in _decoded(store, store.read_stream(d.account_stream(employer_id))):
+        match e:
+            case DuesAssessed():
+                periods[e.period].update(
+                    kind=e.kind, payroll_fen=e.payroll_fen, assessed_fen=e.amount_fen
+                )
+            case DuesCollected() | PreparatoryFundCollected():
+                row = periods[e.period]
+                row["collected_fen"] = row.get("collected_fen", 0) + e.amount_fen
+                row.setdefault("channels", []).append(e.channel)
+            case DuesSplitAllocated():
+                row = periods[e.period]
+                row["retained_fen"] = row.get("retained_fen", 0) + e.retained_fen
+                row["upward_fen"] = row.get("upward_fen", 0) + e.upward_fen
+                row["split_rule"] = e.rule
+            case PreparatoryFundRefundIssued():
+                summary["refunds"].append(
+                    {
+                        "union_id": e.union_id,
+                        "collected_fen": e.collected_fen,
+                        "amount_fen": e.amount_fen,
+                    }
+                )
+            case ArrearsDetected():
+                summary["arrears"].append({"periods": list(e.periods), "amount_fen": e.amount_fen})
+    state = d.DUES_ACCOUNT.fold(
+        e for _, e in _decoded(store, store.read_stream(d.account_stream(employer_id)))
+    )
+    summary.update(
+        mode=state.mode,
+        union_id=state.union_id,
+        sector=state.sector,
+        periods={k: periods[k] for k in sorted(periods)},
+    )
+    return summary
+
+
+def answer(e: object) -> dict[str, Any] | None:
+    """What a reservation request was told, from funds' answering event."""
+    if isinstance(e, FundsReserved):
+        return {
+            "status": "reserved",
+            "reservation_id": e.reservation_id,
+            "amount_fen": e.amount_fen,
+            "available_after_fen": e.available_after_fen,
+            "expires_on": e.expires_on.isoformat(),
+        }
+    if isinstance(e, BudgetReservationRefused):
+        return {
+            "status": "refused",
+            "reservation_id": e.reservation_id,
+            "reason": e.reason,
+            "amount_fen": e.amount_fen,
+            "available_fen": e.available_fen,
+        }
+    return None
+
+
+def first_answer(events: Iterable[object]) -> dict[str, Any] | None:
+    return next((a for e in events if (a := answer(e)) is not None), None)
+
+
+def reservation_answer(store: EventStore, stream: str, reservation_id: str) -> dict[str, Any]:
+    """The answer first given to a reservation request (for a repeated request)."""
+    found = first_answer(
+        e
+        for _, e in _decoded(store, store.read_stream(stream))
+        if getattr(e, "reservation_id", None) == reservation_id
+    )
+    return found or {"status": "unknown", "reservation_id": reservation_id}

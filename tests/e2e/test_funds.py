@@ -1,0 +1,250 @@
+"""The funds service under nameko, on real RabbitMQ and PostgreSQL."""
+
+from __future__ import annotations
+
+import json
+import threading
+from typing import Any
+
+import pytest
+from marshmallow import Schema, fields
+from nameko.standalone.rpc import ClusterRpcProxy
+
+from shared.broker import INBOUND_DEAD_LETTER, INBOUND_EXCHANGE, events_exchange
+from shared.nameko_ext import RemoteUnionError
+from shared.registry import EventRegistry, NewEvent
+from shared.store import ANY_VERSION
+from tests.mq import World, drain, publish, queue_info, wait_for
+
+pytestmark = pytest.mark.integration
+
+EMPLOYER = "91341522MA2T5K8X0Y"
+ACTOR = {"actor": "finance-1", "role": "finance_officer"}
+
+
+def rpc(mq: World, context: dict[str, str] | None = None) -> ClusterRpcProxy:
+    return ClusterRpcProxy({"AMQP_URI": mq.broker.uri}, context_data=context or ACTOR)
+
+
+def test_twenty_concurrent_requests_on_room_for_twelve_grant_exactly_twelve(mq: World) -> None:
+    mq.start_service("funds")
+    with rpc(mq) as funds:
+        funds.funds.allocate(
+            {
+                "appropriation_id": "2026-golden-autumn",
+                "fiscal_year": 2026,
+                "line": "golden_autumn",
+                "name": "金秋助学",
+                "source": "union_funds",
+                "amount_fen": 1_200_000,
+                "basis": "2026 budget",
+            }
+        )
+    answers: list[dict[str, Any]] = []
+    errors: list[BaseException] = []
+    start = threading.Barrier(20)
+
+    def request(i: int) -> None:
+        try:
+            with rpc(mq, {"actor": f"caseworker-{i}"}) as caller:
+                start.wait()
+                answers.append(
+                    caller.funds.reserve_funds(
+                        {
+                            "request_id": f"aid-{i}",
+                            "fiscal_year": 2026,
+                            "line": "golden_autumn",
+                            "amount_fen": 100_000,
+                            "reference": f"AidCase-{i}",
+                        }
+                    )
+                )
+        except BaseException as exc:  # collected and failed on below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=request, args=(i,)) for i in range(20)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    assert errors == []
+    statuses = [a["status"] for a in answers]
+    assert statuses.count("reserved") == 12
+    assert statuses.count("refused") == 8
+    assert {a["reason"] for a in answers if a["status"] == "refused"} == {"LineExhausted"}
+    assert mq.count("funds", "FundsReserved") == 12
+    assert mq.count("funds", "BudgetReservationRefused") == 8  # refusals are events too
+    with rpc(mq) as funds:
+        (line,) = funds.funds.budget_execution(2026)
+    assert (line["allocated_fen"], line["reserved_fen"], line["available_fen"]) == (
+        1_200_000,
+        1_200_000,
+        0,
+    )
+    assert (line["refused_count"], line["refused_fen"]) == (8, 800_000)
+
+
+def test_fiscal_lines_maker_checker_and_coded_errors_over_rpc(mq: World) -> None:
+    mq.start_service("funds")
+    with rpc(mq) as funds:
+        opened = funds.funds.open_fiscal_year({"fiscal_year": 2027})
+        assert {o["line"]: o["amount_fen"] for o in opened} == {
+            "hardship_aid": 4_000_000,  # 40,000 yuan (notice 十二)
+            "warmth": 60_000_000,  # 600,000 yuan
+        }
+        funds.funds.open_fiscal_year({"fiscal_year": 2027})  # a second time changes nothing
+        with pytest.raises(RemoteUnionError) as bad:
+            funds.funds.reserve_funds({"request_id": "x", "fiscal_year": 2027, "line": "Warmth!"})
+        assert bad.value.code == "ValidationFailed"
+        assert set(bad.value.details["fields"]) == {"line", "amount_fen", "reference"}
+        ask = {
+            "adjustment_id": "a1",
+            "fiscal_year": 2027,
+            "line": "warmth",
+            "delta_fen": -100,
+            "reason": "county revision",
+        }
+        funds.funds.request_adjustment(ask)
+        with pytest.raises(RemoteUnionError) as same:
+            funds.funds.approve_adjustment(
+                {"adjustment_id": "a1", "fiscal_year": 2027, "line": "warmth"}
+            )
+        assert same.value.code == "MakerCheckerViolation"
+    with rpc(mq, {"actor": "leader-1"}) as leader:
+        line = leader.funds.approve_adjustment(
+            {"adjustment_id": "a1", "fiscal_year": 2027, "line": "warmth"}
+        )
+    assert line["allocated_fen"] == 60_000_000 - 100
+    execution = {row["line"]: row for row in mq_execution(mq, 2027)}
+    assert execution["hardship_aid"]["allocated_fen"] == 4_000_000
+
+
+def mq_execution(mq: World, year: int) -> list[dict[str, Any]]:
+    with rpc(mq) as funds:
+        rows: list[dict[str, Any]] = funds.funds.budget_execution(year)
+    return rows
+
+
+class UnionFoundedSchema(Schema):
+    union_id = fields.String(required=True)
+    employer_ids = fields.List(fields.String(), required=True)
+    founded_on = fields.String(required=True)
+    committee_size = fields.Integer()
+
+
+def tax(amount: int, period: str, kind: str, **changes: Any) -> bytes:
+    body = {
+        "employer_id": EMPLOYER,
+        "period": period,
+        "kind": kind,
+        "payroll_base_fen": amount * 50,
+        "amount_fen": amount,
+        "collected_on": "2026-10-15",
+        "tax_voucher_no": f"T-{period}-{kind}",
+        **changes,
+    }
+    return json.dumps(body).encode()
+
+
+def send_tax(mq: World, body: bytes, message_id: str) -> None:
+    publish(
+        mq.broker,
+        INBOUND_EXCHANGE,
+        "tax.DuesCollected",
+        body,
+        content_type="application/json",
+        message_id=message_id,
+    )
+
+
+def test_a_union_founded_in_orgs_converts_the_account_and_refunds_the_fund(mq: World) -> None:
+    mq.start_service("funds")
+    send_tax(mq, tax(2_000_000, "2026-08", "preparatory_fund"), "t1")
+    send_tax(mq, tax(2_000_000, "2026-09", "preparatory_fund", amount_fen="lots"), "t-bad")
+    send_tax(mq, tax(2_000_000, "2026-09", "preparatory_fund"), "t2")
+    wait_for(
+        "the malformed one dead-lettered",
+        lambda: queue_info(mq.broker, INBOUND_DEAD_LETTER)[0] == 1,
+    )
+    wait_for("two collections", lambda: mq.count("funds", "PreparatoryFundCollected") == 2)
+    (letter,) = drain(mq.broker, INBOUND_DEAD_LETTER)
+    assert letter.headers["x-union-reason"] == "schema"
+
+    orgs_events = EventRegistry()
+    orgs_events.register("UnionFounded", UnionFoundedSchema)
+    with mq.store("orgs", orgs_events) as orgs:  # published as orgs would: its log, its relay
+        mq.start_relay_thread("orgs")
+        founded = {
+            "union_id": "U-341522-0099",
+            "employer_ids": [EMPLOYER],
+            "founded_on": "2026-11-01",
+            "committee_size": 5,
+        }
+        orgs.append(
+            "Union-U-341522-0099",
+            [NewEvent("UnionFounded", founded)],
+            ANY_VERSION,
+            {"actor": "organiser-3", "correlation_id": "founding-99"},
+        )
+        wait_for("the refund", lambda: mq.count("funds", "PreparatoryFundRefundIssued") == 1)
+    (refund,) = mq.data_of("funds", "PreparatoryFundRefundIssued")
+    assert (refund["collected_fen"], refund["amount_fen"], refund["refund_bp"]) == (
+        4_000_000,
+        2_400_000,
+        6000,
+    )
+    with rpc(mq) as funds:
+        account = funds.funds.dues_reconciliation(EMPLOYER)
+    assert (account["mode"], account["union_id"]) == ("union_funds", "U-341522-0099")
+    assert account["periods"]["2026-08"]["assessed_fen"] == 2_000_000  # 2 % of payroll
+    assert account["refunds"] == [
+        {"union_id": "U-341522-0099", "collected_fen": 4_000_000, "amount_fen": 2_400_000}
+    ]
+
+
+def test_a_reservation_saga_from_aids_log_is_answered_on_funds_events(mq: World) -> None:
+    copy = "aid-answers"
+    conn = mq.broker.connect()
+    channel = conn.channel()
+    channel.exchange_declare(events_exchange("funds"), "topic", durable=True, auto_delete=False)
+    channel.queue_declare(copy, durable=True, auto_delete=False)
+    for key in ("FundsReserved", "BudgetReservationRefused"):
+        channel.queue_bind(copy, events_exchange("funds"), key)
+    conn.close()
+    mq.start_service("funds")
+    with rpc(mq) as funds:
+        funds.funds.open_fiscal_year({"fiscal_year": 2026})
+    aid_events = EventRegistry()
+
+    class Request(Schema):
+        request_id = fields.String()
+        fiscal_year = fields.Integer()
+        line = fields.String()
+        amount_fen = fields.Integer()
+        reference = fields.String()
+
+    aid_events.register("FundsReservationRequested", Request)
+    with mq.store("aid", aid_events) as aid:
+        mq.start_relay_thread("aid")
+        for rid, amount in (("r-1", 3_000_000), ("r-2", 3_000_000)):
+            data = {
+                "request_id": rid,
+                "fiscal_year": 2026,
+                "line": "hardship_aid",
+                "amount_fen": amount,
+                "reference": f"AidCase-{rid}",
+            }
+            aid.append(
+                f"AidCase-{rid}",
+                [NewEvent("FundsReservationRequested", data)],
+                ANY_VERSION,
+                {"actor": "caseworker-1"},
+            )
+        wait_for("two answers", lambda: queue_info(mq.broker, copy)[0] == 2)
+    answers = {}
+    for message in drain(mq.broker, copy):
+        envelope = json.loads(message.body)
+        answers[envelope["data"]["reservation_id"]] = envelope["event_type"]
+    # 30,000 yuan each from the 40,000-yuan line: whichever comes first is granted.
+    assert set(answers) == {"r-1", "r-2"}
+    assert sorted(answers.values()) == ["BudgetReservationRefused", "FundsReserved"]

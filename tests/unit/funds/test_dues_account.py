@@ -1,0 +1,166 @@
+"""DuesAccount: assessment, split, 建会筹备金 and its refund, the education rule, arrears."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from services.funds.domain import (
+    DUES_ACCOUNT,
+    Account,
+    AssignSector,
+    ConvertAccount,
+    DeclarePayroll,
+    DetectArrears,
+    RecordCollection,
+    share,
+)
+from services.funds.events import (
+    ArrearsDetected,
+    DuesAccountConverted,
+    DuesAccountOpened,
+    DuesAssessed,
+    DuesCollected,
+    DuesSplitAllocated,
+    PreparatoryFundCollected,
+    PreparatoryFundRefundIssued,
+)
+from services.funds.policy import POLICY, Parameter, PolicyTable
+
+EMPLOYER = "91341522MA2T5K8X0Y"
+
+
+def run(*commands: object, state: Account | None = None) -> tuple[Account, list[object]]:
+    state = state or DUES_ACCOUNT.initial_state
+    events: list[object] = []
+    for c in commands:
+        new = DUES_ACCOUNT.decide(c, state)
+        events += new
+        state = DUES_ACCOUNT.fold(new, state)
+    return state, events
+
+
+def collect(
+    period: str,
+    amount: int,
+    *,
+    kind: str = "dues",
+    voucher: str | None = None,
+    payroll: int = 125_000_000,
+    policy: PolicyTable = POLICY,
+) -> RecordCollection:
+    return RecordCollection(
+        EMPLOYER,
+        period,
+        kind,
+        "tax",
+        payroll,
+        amount,
+        voucher or f"V-{period}-{kind}",
+        date(2026, 11, 15),
+        policy,
+    )
+
+
+def test_rule_dues_are_two_percent_of_payroll_rounded_half_up_to_the_fen() -> None:
+    _, events = run(collect("2026-10", 2_500_000))
+    assessed = next(e for e in events if isinstance(e, DuesAssessed))
+    assert (assessed.rate_bp, assessed.amount_fen) == (200, 2_500_000)
+    assert assessed.policy_version == "dues.rate_bp@2022-03-15"
+    assert share(25, 200) == 1  # 0.5 fen rounds up
+    assert share(24, 200) == 0  # 0.48 fen rounds down
+
+
+def test_rule_collected_dues_split_sixty_forty_without_losing_a_fen() -> None:
+    _, events = run(collect("2026-10", 1_001))
+    split = next(e for e in events if isinstance(e, DuesSplitAllocated))
+    assert (split.retained_fen, split.upward_fen) == (601, 400)  # 600.6 rounds to 601
+    assert (split.rule, split.retained_bp, split.collection_model) == ("default", 6000, "full")
+
+
+@given(st.integers(0, 10**12), st.integers(0, 10_000))
+def test_property_a_split_always_adds_up(amount: int, bp: int) -> None:
+    kept = share(amount, bp)
+    assert 0 <= kept <= amount
+    assert kept + (amount - kept) == amount
+
+
+def test_rule_when_tax_collects_only_the_upward_share_all_of_it_goes_up() -> None:
+    only_upward = PolicyTable(
+        [
+            *POLICY.rows(),
+            Parameter("dues.collection_model", "upward_only", date(2026, 1, 1), "m@2026", "test"),
+        ]
+    )
+    _, events = run(collect("2026-10", 1_000_000, policy=only_upward))
+    split = next(e for e in events if isinstance(e, DuesSplitAllocated))
+    assert (split.retained_fen, split.upward_fen, split.collection_model) == (
+        0,
+        1_000_000,
+        "upward_only",
+    )
+    assert split.policy_version.endswith("m@2026")
+
+
+def test_rule_education_sector_sends_forty_percent_to_the_county() -> None:
+    _, events = run(AssignSector(EMPLOYER, "education"), collect("2026-10", 1_000_000))
+    split = next(e for e in events if isinstance(e, DuesSplitAllocated))
+    assert (split.rule, split.retained_fen, split.upward_fen) == ("education", 600_000, 400_000)
+    assert split.policy_version.startswith("dues.education_county_bp@")
+
+
+def test_rule_money_received_is_recorded_even_for_an_unknown_employer() -> None:
+    _, events = run(collect("2026-10", 5))
+    assert events[0] == DuesAccountOpened(EMPLOYER, "union_funds", "tax", None)
+    assert any(isinstance(e, DuesCollected) for e in events)
+
+
+def test_rule_one_tax_voucher_is_recorded_once() -> None:
+    state, _ = run(collect("2026-10", 5, voucher="V1"))
+    _, again = run(collect("2026-10", 5, voucher="V1"), state=state)
+    assert again == []
+
+
+def test_rule_preparatory_fund_is_refunded_at_sixty_percent_when_the_union_is_founded() -> None:
+    state, events = run(
+        collect("2026-08", 2_000_000, kind="preparatory_fund"),
+        collect("2026-09", 2_000_001, kind="preparatory_fund"),
+    )
+    assert events[0] == DuesAccountOpened(EMPLOYER, "preparatory_fund", "tax", None)
+    assert sum(isinstance(e, PreparatoryFundCollected) for e in events) == 2
+    assert not any(isinstance(e, DuesSplitAllocated) for e in events)  # held for the refund
+    founded = ConvertAccount(EMPLOYER, "union-77", date(2026, 11, 1))
+    state, events = run(founded, state=state)
+    assert events[0] == DuesAccountConverted("union-77", date(2026, 11, 1))
+    refund = events[1]
+    assert isinstance(refund, PreparatoryFundRefundIssued)
+    assert (refund.collected_fen, refund.refund_bp, refund.amount_fen) == (
+        4_000_001,
+        6000,
+        2_400_001,
+    )
+    _, again = run(founded, state=state)
+    assert again == []  # the founding reported twice refunds once
+
+
+def test_rule_arrears_after_n_months_assessed_and_unpaid() -> None:
+    declared = [
+        DeclarePayroll(EMPLOYER, f"2026-0{m}", "dues", 10_000_000, date(2026, m, 1))
+        for m in (6, 7, 8)
+    ]
+    state, _ = run(*declared, collect("2026-06", 200_000))
+    _, none_yet = run(DetectArrears(date(2026, 9, 10)), state=state)
+    assert none_yet == []  # two months unpaid, the parameter is three
+    state, _ = run(
+        DeclarePayroll(EMPLOYER, "2026-09", "dues", 10_000_000, date(2026, 9, 1)), state=state
+    )
+    state, events = run(DetectArrears(date(2026, 10, 10)), state=state)
+    assert events == [
+        ArrearsDetected(
+            ("2026-07", "2026-08", "2026-09"), 3, 600_000, "dues.arrears_months@2022-03-15"
+        )
+    ]
+    _, again = run(DetectArrears(date(2026, 10, 11)), state=state)
+    assert again == []  # flagged once for the same months
