@@ -21,7 +21,7 @@ from shared.broker import (
     events_exchange,
 )
 from shared.config import SERVICES
-from shared.envelope import EnvelopeSchema
+from shared.envelope import EnvelopeSchema, Subscription
 from shared.inbound import MAX_INBOUND_BYTES, REASONS, InboundType
 from shared.registry import EventRegistry
 
@@ -31,13 +31,16 @@ class Contract:
     service: str
     inbound: tuple[InboundType, ...]
     events: EventRegistry
+    subscriptions: tuple[Subscription, ...] = ()
 
 
 def service_contracts(names: Iterable[str] = SERVICES) -> list[Contract]:
     out = []
     for name in names:
         module = importlib.import_module(f"services.{name}.contract")
-        out.append(Contract(name, tuple(module.INBOUND), module.EVENTS))
+        out.append(
+            Contract(name, tuple(module.INBOUND), module.EVENTS, tuple(module.SUBSCRIPTIONS))
+        )
     return out
 
 
@@ -150,21 +153,32 @@ def document(contracts: list[Contract]) -> dict[str, Any]:
                 },
             }
             channel = channels.setdefault(
-                f"{events_exchange(c.service)}/{event_type}",
-                {
-                    "description": f"{event_type} recorded in the {c.service} log.",
-                    "bindings": {
-                        "amqp": {
-                            "is": "routingKey",
-                            "exchange": {
-                                "name": events_exchange(c.service),
-                                "type": "topic",
-                                "durable": True,
-                            },
-                        }
-                    },
-                    "subscribe": {"message": {"oneOf": []}},
+                f"{events_exchange(c.service)}/{event_type}", _event_channel(c.service, event_type)
+            )
+            channel["subscribe"]["message"]["oneOf"].append(
+                {"$ref": f"#/components/messages/{key}"}
+            )
+    for c in contracts:
+        for sub in c.subscriptions:
+            key = f"{c.service}.reads.{sub.source}.{sub.event_type}"
+            messages[key] = {
+                "name": sub.event_type,
+                "title": f"What {c.service} reads of {sub.source}'s {sub.event_type}",
+                "contentType": "application/json",
+                "x-read-by": c.service,
+                "payload": {
+                    "allOf": [
+                        {"$ref": "#/components/schemas/Envelope"},
+                        {"type": "object", "properties": {"data": json_schema(sub.schema)}},
+                    ]
                 },
+            }
+            channel = channels.setdefault(
+                f"{events_exchange(sub.source)}/{sub.event_type}",
+                _event_channel(sub.source, sub.event_type),
+            )
+            channel.setdefault("x-read-by", []).append(
+                {"service": c.service, "summary": sub.summary}
             )
             channel["subscribe"]["message"]["oneOf"].append(
                 {"$ref": f"#/components/messages/{key}"}
@@ -201,6 +215,19 @@ def document(contracts: list[Contract]) -> dict[str, Any]:
             "schemas": {"Envelope": json_schema(EnvelopeSchema)},
             "messages": dict(sorted(messages.items())),
         },
+    }
+
+
+def _event_channel(service: str, event_type: str) -> dict[str, Any]:
+    return {
+        "description": f"{event_type} recorded in the {service} log.",
+        "bindings": {
+            "amqp": {
+                "is": "routingKey",
+                "exchange": {"name": events_exchange(service), "type": "topic", "durable": True},
+            }
+        },
+        "subscribe": {"message": {"oneOf": []}},
     }
 
 

@@ -37,6 +37,16 @@ class Envelope:
     hash: str
 
 
+@dataclass(frozen=True)
+class Subscription:
+    """Another service's event a service reacts to, and the part of its data it reads."""
+
+    source: str
+    event_type: str
+    schema: type[Schema]
+    summary: str
+
+
 class EnvelopeSchema(Schema):
     """The wire form of a recorded event. Unknown keys are ignored (forward compatible)."""
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
+from shared.envelope import Subscription
 from shared.inbound import InboundType
 from shared.registry import EventRegistry
 
@@ -70,3 +71,4 @@ INCOME_VERIFIED = InboundType(
 
 INBOUND: tuple[InboundType, ...] = (ALLOWANCE_STATUS, INCOME_VERIFIED)
 EVENTS = EventRegistry()
+SUBSCRIPTIONS: tuple[Subscription, ...] = ()

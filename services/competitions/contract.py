@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from shared.envelope import Subscription
 from shared.inbound import InboundType
 from shared.registry import EventRegistry
 
 INBOUND: tuple[InboundType, ...] = ()
 EVENTS = EventRegistry()
+SUBSCRIPTIONS: tuple[Subscription, ...] = ()

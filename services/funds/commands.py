@@ -135,3 +135,112 @@ class UnionSectorAssigned(Schema):
         validate=validate.Length(min=1),
     )
     sector = fields.String(required=True, validate=validate.Length(min=1, max=40))
+
+
+class PostingIn(Schema):
+    account = fields.String(required=True, validate=validate.Regexp(r"^\d{4}$"))
+    debit_fen = _fen(0)
+    credit_fen = _fen(0)
+    memo = fields.String(load_default="", validate=validate.Length(max=200))
+
+
+class VoucherIn(Schema):
+    voucher_id = _id()
+    booked_on = fields.Date(required=True)
+    reference = _text()
+    postings = fields.List(fields.Nested(PostingIn), required=True, validate=validate.Length(min=2))
+
+
+class VoucherReversal(Schema):
+    fiscal_year = _year()
+    voucher_id = _id()
+    reversal_id = _id()
+    booked_on = fields.Date(required=True)
+    reason = _text(500)
+
+
+class PeriodClose(Schema):
+    period = fields.String(required=True, validate=validate.Regexp(PERIOD_PATTERN))
+
+
+class AssetChange(Schema):
+    asset_id = fields.String(required=True, validate=validate.Regexp(r"^[A-Za-z0-9_.:-]{1,100}$"))
+    request_id = _id()
+    change = fields.String(
+        required=True, validate=validate.OneOf(["acquire", "transfer", "dispose"])
+    )
+    name = fields.String(load_default="", validate=validate.Length(max=200))
+    category = fields.String(load_default="", validate=validate.Length(max=100))
+    value_fen = _fen(0)
+    holder = _text()
+    holder_kind = fields.String(required=True, validate=validate.OneOf(["union", "non_union"]))
+    purpose = fields.String(required=True, validate=validate.OneOf(["union", "non_union"]))
+
+
+class AssetApproval(Schema):
+    asset_id = fields.String(required=True, validate=validate.Regexp(r"^[A-Za-z0-9_.:-]{1,100}$"))
+    request_id = _id()
+
+
+class GrantCommitment(Schema):
+    grant_id = _id()
+    fiscal_year = _year()
+    line = _line()
+    amount_fen = _fen()
+    decision_ref = _text()
+
+
+class GrantReceipt(Schema):
+    grant_id = _id()
+    amount_fen = _fen()
+    voucher_ref = _text(100)
+    received_on = fields.Date(required=True)
+
+
+class BudgetImpact(Schema):
+    fiscal_year = _year()
+    line = _line()
+    amount_fen = _fen()
+    name = fields.String(load_default="", validate=validate.Length(max=200))
+
+
+class JointMeetingDecision(Schema):
+    """What funds reads of orgs' ``JointMeetingDecisionRecorded`` (flow F15)."""
+
+    decision_id = _id()
+    budget_impact = fields.Nested(BudgetImpact, allow_none=True, load_default=None)
+
+
+class ProjectCommitment(Schema):
+    project_id = _id()
+    amount_fen = _fen()
+    source = _text()
+
+
+class ProjectSpend(Schema):
+    project_id = _id()
+    amount_fen = _fen()
+    milestone = _text(100)
+    voucher_ref = _text(100)
+
+
+class Milestone(Schema):
+    project_id = _id()
+    milestone = _text(100)
+    reached_on = fields.Date(required=True)
+
+
+class TransferRequest(Schema):
+    transfer_id = _id()
+    fiscal_year = _year()
+    from_line = _line()
+    to_line = _line()
+    amount_fen = _fen()
+    reason = _text(500)
+
+
+class TransferApproval(Schema):
+    transfer_id = _id()
+    fiscal_year = _year()
+    from_line = _line()
+    to_line = _line()

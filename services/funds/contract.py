@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
+from services.funds import commands as cmd
 from services.funds.events import EVENTS
+from shared.envelope import Subscription
 from shared.inbound import CREDIT_CODE, InboundType
 
 PERIOD = r"^\d{4}-(0[1-9]|1[0-2])$"
@@ -55,4 +57,55 @@ DUES_COLLECTED = InboundType(
 )
 
 INBOUND: tuple[InboundType, ...] = (DUES_COLLECTED,)
+
+_SAGA = (
+    "; funds answers with FundsReserved / BudgetReservationRefused (reservation_id = request_id)"
+)
+SUBSCRIPTIONS: tuple[Subscription, ...] = (
+    *(
+        Subscription(
+            src,
+            "FundsReservationRequested",
+            cmd.ReservationRequest,
+            "reserve money on a budget line" + _SAGA,
+        )
+        for src in ("aid", "competitions")
+    ),
+    *(
+        Subscription(
+            src,
+            "FundsReleaseRequested",
+            cmd.ReleaseRequest,
+            "release a reservation (ReservationReleased)",
+        )
+        for src in ("aid", "competitions")
+    ),
+    *(
+        Subscription(
+            src,
+            "FundsSpendReported",
+            cmd.SpendReport,
+            "money paid against a reservation (ExpenditureRecorded and a voucher)",
+        )
+        for src in ("aid", "competitions")
+    ),
+    Subscription(
+        "orgs",
+        "UnionFounded",
+        cmd.UnionFounded,
+        "F1: converts the employers' dues accounts and refunds the 建会筹备金",
+    ),
+    Subscription(
+        "orgs",
+        "UnionSectorAssigned",
+        cmd.UnionSectorAssigned,
+        "F14: the education sector's 40 % rule applies to these employers",
+    ),
+    Subscription(
+        "orgs",
+        "JointMeetingDecisionRecorded",
+        cmd.JointMeetingDecision,
+        "F15: a decision with budget_impact commits a fiscal grant and allocates the line",
+    ),
+)
 __all__ = ["DUES_COLLECTED", "EVENTS", "INBOUND"]

@@ -499,6 +499,19 @@ def _assess(
 def _split(c: RecordCollection, s: Account, on: date) -> DuesSplitAllocated:
     model_row = c.policy.at("dues.collection_model", on)
     model = str(model_row.value)
+    if c.channel == "fiscal":
+        # Notice 十一: bodies funded by the county budget have their dues budgeted
+        # in full and remitted to the county federation.
+        return DuesSplitAllocated(
+            c.period,
+            c.amount_fen,
+            0,
+            c.amount_fen,
+            "fiscal_remittance",
+            0,
+            "fiscal",
+            "notice-11@2022-03-15",
+        )
     if s.sector == "education":
         # Notice 十一: for the 完职师 schools, 40 % goes to the county federation.
         county, version = c.policy.number("dues.education_county_bp", on)

@@ -7,6 +7,7 @@ from datetime import date
 
 from marshmallow import fields, validate
 
+from services.funds import ledger_events
 from shared.registry import EventRegistry
 from shared.schemas import event_schema, money, one_of
 
@@ -233,6 +234,7 @@ def _registry() -> EventRegistry:
     }
     for cls, schema in schemas.items():
         reg.register(cls.__name__, schema, event_class=cls)
+    ledger_events.register(reg)
     return reg
 
 

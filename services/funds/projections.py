@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from services.funds import domain as d
+from services.funds import ledger as lg
 from services.funds.events import (
     ArrearsDetected,
     BudgetAdjusted,
@@ -26,6 +27,11 @@ from services.funds.events import (
     PreparatoryFundRefundIssued,
     ReservationExpired,
     ReservationReleased,
+)
+from services.funds.ledger_events import (
+    AssetChangeApproved,
+    AssetTransferRefused,
+    VoucherPosted,
 )
 from shared.store import EventStore, RecordedEvent
 
@@ -176,3 +182,80 @@ def reservation_answer(store: EventStore, stream: str, reservation_id: str) -> d
         if getattr(e, "reservation_id", None) == reservation_id
     )
     return found or {"status": "unknown", "reservation_id": reservation_id}
+
+
+def trial_balance(store: EventStore, fiscal_year: int) -> dict[str, Any]:
+    """Year-end need 8 (§4.5): debits and credits per account; they must agree."""
+    accounts: dict[str, dict[str, Any]] = {}
+    for _, e in _decoded(store, store.read_stream(lg.ledger_stream(fiscal_year))):
+        if isinstance(e, VoucherPosted):
+            for p in e.postings:
+                row = accounts.setdefault(
+                    p.account,
+                    {
+                        "account": p.account,
+                        "name": lg.CHART[p.account][0],
+                        "kind": lg.CHART[p.account][1],
+                        "debit_fen": 0,
+                        "credit_fen": 0,
+                    },
+                )
+                row["debit_fen"] += p.debit_fen
+                row["credit_fen"] += p.credit_fen
+    rows = [accounts[k] for k in sorted(accounts)]
+    debit = sum(r["debit_fen"] for r in rows)
+    credit = sum(r["credit_fen"] for r in rows)
+    state = lg.LEDGER.fold(
+        e for _, e in _decoded(store, store.read_stream(lg.ledger_stream(fiscal_year)))
+    )
+    return {
+        "fiscal_year": fiscal_year,
+        "accounts": rows,
+        "debit_fen": debit,
+        "credit_fen": credit,
+        "balanced": debit == credit,
+        "vouchers": len(state.vouchers),
+        "reversed": sorted(state.reversed),
+        "closed_periods": sorted(state.closed),
+    }
+
+
+def asset_register(store: EventStore) -> list[dict[str, Any]]:
+    """Union assets with every approved change and every refused transfer (工会法 Art. 47)."""
+    out = []
+    for stream in _streams(store, "Asset"):
+        history: list[dict[str, Any]] = []
+        for r, e in _decoded(store, store.read_stream(stream)):
+            if isinstance(e, AssetChangeApproved):
+                history.append(
+                    {
+                        "change": e.change,
+                        "holder": e.holder,
+                        "value_fen": e.value_fen,
+                        "approved_by": e.approved_by,
+                        "at": r.recorded_at.isoformat(),
+                    }
+                )
+            elif isinstance(e, AssetTransferRefused):
+                history.append(
+                    {
+                        "change": "transfer refused",
+                        "holder": e.holder,
+                        "holder_kind": e.holder_kind,
+                        "purpose": e.purpose,
+                        "requested_by": e.requested_by,
+                        "at": r.recorded_at.isoformat(),
+                    }
+                )
+        state = lg.ASSET.fold(e for _, e in _decoded(store, store.read_stream(stream)))
+        out.append(
+            {
+                "asset_id": stream.split("-", 1)[1],
+                "holder": state.holder,
+                "value_fen": state.value_fen,
+                "disposed": state.disposed,
+                "pending": sorted(state.pending),
+                "history": history,
+            }
+        )
+    return out

@@ -14,11 +14,14 @@ from marshmallow import EXCLUDE, Schema
 
 from services.funds import commands as cmd
 from services.funds import domain as d
+from services.funds import ledger as lg
 from services.funds import projections
 from services.funds.contract import DUES_COLLECTED
-from services.funds.events import EVENTS
+from services.funds.events import EVENTS, DuesSplitAllocated, PreparatoryFundCollected
+from services.funds.ledger_events import Posting
 from services.funds.policy import POLICY
 from shared.decider import Decider, Executed, execute
+from shared.decider import load as load_stream
 from shared.envelope import Envelope
 from shared.nameko_ext import (
     CallContext,
@@ -41,6 +44,18 @@ FISCAL_LINES = {
     "warmth": ("送温暖 (county fiscal)", "budget.fiscal.warmth_fen"),
 }
 """The county's yearly fiscal lines (notice 十二) and the parameters of their amounts."""
+
+LINE_ACCOUNTS = {
+    "hardship_aid": "5101",
+    "warmth": "5101",
+    "golden_autumn": "5101",
+    "legal_aid": "5101",
+    "summer_cool": "5001",
+    "recuperation": "5001",
+    "studio_subsidy": "5401",
+    "competition_prizes": "5201",
+}
+"""The expense account a spend from each line is booked to (default 5001)."""
 
 LINE_ATTEMPTS = 30
 """A busy line sees many concurrent requests; each conflict re-decides on fresh state."""
@@ -86,9 +101,10 @@ class Funds:
 
     @rpc
     def confirm_spend(self, payload: dict[str, Any]) -> dict[str, Any]:
+        """Record the spend against its reservation and post its voucher, together."""
         p = load(cmd.SpendReport(), payload, "confirm_spend")
-        c = d.ConfirmSpend(p["request_id"], p["amount_fen"], p["voucher_ref"])
-        done = self._line(p["fiscal_year"], p["line"], c, f"spend:{p['request_id']}")
+        with self.store.pool.connection() as conn, conn.transaction():
+            done = self._spend(p, conn)
         return _line_summary(done.state)
 
     @rpc
@@ -113,6 +129,30 @@ class Funds:
         c = d.ApproveAdjustment(p["adjustment_id"], actor)
         done = self._line(p["fiscal_year"], p["line"], c, f"approve:{p['adjustment_id']}")
         return _line_summary(done.state)
+
+    @rpc
+    def request_transfer(self, payload: dict[str, Any]) -> dict[str, Any]:
+        """Move money between lines: an adjustment out of one and into the other, pending."""
+        p = load(cmd.TransferRequest(), payload, "request_transfer")
+        actor = self.context.metadata()["actor"]
+        why = f"transfer {p['transfer_id']} {p['from_line']} -> {p['to_line']}: {p['reason']}"
+        with self.store.pool.connection() as conn, conn.transaction():
+            for line, delta, leg in _legs(p):
+                c = d.RequestAdjustment(f"{p['transfer_id']}:{leg}", delta, why, actor)
+                self._line(p["fiscal_year"], line, c, f"transfer:{p['transfer_id']}:{leg}", conn)
+        return {"transfer_id": p["transfer_id"], "status": "pending approval"}
+
+    @rpc
+    def approve_transfer(self, payload: dict[str, Any]) -> dict[str, Any]:
+        """A second person approves both legs together, or neither is applied."""
+        p = load(cmd.TransferApproval(), payload, "approve_transfer")
+        actor = self.context.metadata()["actor"]
+        with self.store.pool.connection() as conn, conn.transaction():
+            for line, _, leg in _legs(p):
+                c = d.ApproveAdjustment(f"{p['transfer_id']}:{leg}", actor)
+                key = f"transfer-approve:{p['transfer_id']}:{leg}"
+                self._line(p["fiscal_year"], line, c, key, conn)
+        return {"transfer_id": p["transfer_id"], "status": "applied"}
 
     @rpc
     def budget_execution(self, fiscal_year: int) -> list[dict[str, Any]]:
@@ -144,8 +184,28 @@ class Funds:
             p["voucher_no"],
             p["collected_on"],
         )
-        self._account(p["employer_id"], c, f"collection:{p['voucher_no']}")
+        with self.store.pool.connection() as conn, conn.transaction():
+            self._collect(c, f"collection:{p['voucher_no']}", conn)
         return projections.dues_reconciliation(self.store.store, p["employer_id"])
+
+    def _collect(self, c: d.RecordCollection, command_id: str, conn: psycopg.Connection) -> None:
+        """Record money collected for an employer, and its voucher."""
+        done = self._account(c.employer_id, c, command_id, conn)
+        credits: list[Posting] = []
+        for e in done.events:
+            if isinstance(e, DuesSplitAllocated):
+                credits += [
+                    Posting("4001", 0, e.retained_fen, f"dues {e.period} kept"),
+                    Posting("2101", 0, e.upward_fen, f"dues {e.period} upward ({e.rule})"),
+                ]
+            elif isinstance(e, PreparatoryFundCollected):
+                credits.append(Posting("4301", 0, e.amount_fen, f"建会筹备金 {e.period}"))
+        credits = [x for x in credits if x.credit_fen > 0]
+        if credits:
+            bank = Posting(
+                "1002", sum(x.credit_fen for x in credits), 0, f"{c.channel} {c.voucher_no}"
+            )
+            self._voucher(f"DUES-{c.voucher_no}", (bank, *credits), c.employer_id, conn)
 
     @rpc
     def dues_reconciliation(self, employer_id: str) -> dict[str, Any]:
@@ -167,7 +227,7 @@ class Funds:
         self._react(
             message,
             "on_dues_collected",
-            lambda conn: self._account(p["employer_id"], c, f"tax:{message.message_id}", conn),
+            lambda conn: self._collect(c, f"tax:{message.message_id}", conn),
         )
 
     @reliable_event_handler("orgs", "UnionFounded")
@@ -191,6 +251,165 @@ class Funds:
                 self._account(employer, c, f"sector:{envelope.event_id}", conn)
 
         self._react(envelope, "on_union_sector_assigned", assign)
+
+    # -- ledger, assets, grants, the service centre ------------------------------
+
+    @rpc
+    def post_voucher(self, payload: dict[str, Any]) -> dict[str, Any]:
+        p = load(cmd.VoucherIn(), payload, "post_voucher")
+        postings = tuple(
+            Posting(x["account"], x["debit_fen"], x["credit_fen"], x["memo"]) for x in p["postings"]
+        )
+        c = lg.PostVoucher(p["voucher_id"], p["booked_on"], postings, p["reference"])
+        year = p["booked_on"].year
+        self._execute(lg.LEDGER, lg.ledger_stream(year), c, f"voucher:{p['voucher_id']}")
+        return projections.trial_balance(self.store.store, year)
+
+    @rpc
+    def reverse_voucher(self, payload: dict[str, Any]) -> dict[str, Any]:
+        p = load(cmd.VoucherReversal(), payload, "reverse_voucher")
+        c = lg.ReverseVoucher(p["voucher_id"], p["reversal_id"], p["booked_on"], p["reason"])
+        year = p["fiscal_year"]
+        self._execute(lg.LEDGER, lg.ledger_stream(year), c, f"reverse:{p['voucher_id']}")
+        return projections.trial_balance(self.store.store, year)
+
+    @rpc
+    def close_period(self, payload: dict[str, Any]) -> dict[str, Any]:
+        period = load(cmd.PeriodClose(), payload, "close_period")["period"]
+        year = int(period[:4])
+        self._execute(lg.LEDGER, lg.ledger_stream(year), lg.ClosePeriod(period), f"close:{period}")
+        return projections.trial_balance(self.store.store, year)
+
+    @rpc
+    def trial_balance(self, fiscal_year: int) -> dict[str, Any]:
+        return projections.trial_balance(self.store.store, int(fiscal_year))
+
+    @rpc
+    def request_asset_change(self, payload: dict[str, Any]) -> dict[str, Any]:
+        p = load(cmd.AssetChange(), payload, "request_asset_change")
+        c = lg.RequestAssetChange(
+            p["request_id"],
+            p["change"],
+            p["name"],
+            p["category"],
+            p["value_fen"],
+            p["holder"],
+            p["holder_kind"],
+            p["purpose"],
+            self.context.metadata()["actor"],
+        )
+        stream = lg.asset_stream(p["asset_id"])
+        done = self._execute(lg.ASSET, stream, c, f"asset:{p['request_id']}")
+        return {"asset_id": p["asset_id"], "recorded": [type(e).__name__ for e in done.events]}
+
+    @rpc
+    def approve_asset_change(self, payload: dict[str, Any]) -> dict[str, Any]:
+        p = load(cmd.AssetApproval(), payload, "approve_asset_change")
+        c = lg.ApproveAssetChange(p["request_id"], self.context.metadata()["actor"])
+        stream = lg.asset_stream(p["asset_id"])
+        done = self._execute(lg.ASSET, stream, c, f"asset-approve:{p['request_id']}")
+        return {"asset_id": p["asset_id"], "holder": done.state.holder, "exists": done.state.exists}
+
+    @rpc
+    def asset_register(self) -> list[dict[str, Any]]:
+        return projections.asset_register(self.store.store)
+
+    @rpc
+    def commit_grant(self, payload: dict[str, Any]) -> dict[str, Any]:
+        p = load(cmd.GrantCommitment(), payload, "commit_grant")
+        with self.store.pool.connection() as conn, conn.transaction():
+            self._commit_grant(p, conn)
+        return _line_summary(self._line_state(p["fiscal_year"], p["line"]))
+
+    @rpc
+    def receive_grant(self, payload: dict[str, Any]) -> dict[str, Any]:
+        p = load(cmd.GrantReceipt(), payload, "receive_grant")
+        c = lg.ReceiveGrant(p["grant_id"], p["amount_fen"], p["voucher_ref"], p["received_on"])
+        stream = lg.grant_stream(p["grant_id"])
+        with self.store.pool.connection() as conn, conn.transaction():
+            done = self._execute(lg.GRANT, stream, c, f"grant-in:{p['voucher_ref']}", conn)
+            if done.events:
+                postings = (
+                    Posting("1002", p["amount_fen"], 0, p["voucher_ref"]),
+                    Posting("4201", 0, p["amount_fen"], f"grant {p['grant_id']}"),
+                )
+                self._voucher(f"GRANT-{p['voucher_ref']}", postings, p["grant_id"], conn)
+        state = done.state
+        return {
+            "grant_id": p["grant_id"],
+            "committed_fen": state.committed,
+            "received_fen": state.received,
+        }
+
+    @reliable_event_handler("orgs", "JointMeetingDecisionRecorded")
+    def on_joint_meeting_decision(self, envelope: Envelope) -> None:
+        """Flow F15: money the county commits at the joint meeting reaches its budget line."""
+        p = _data(cmd.JointMeetingDecision, envelope)
+        impact = p["budget_impact"]
+        if impact is None:
+            return
+        grant = {
+            "grant_id": f"JM-{p['decision_id']}",
+            "fiscal_year": impact["fiscal_year"],
+            "line": impact["line"],
+            "amount_fen": impact["amount_fen"],
+            "decision_ref": f"orgs:{envelope.stream_id}:{p['decision_id']}",
+            "name": impact["name"],
+        }
+        self._react(
+            envelope, "on_joint_meeting_decision", lambda conn: self._commit_grant(grant, conn)
+        )
+
+    def _commit_grant(self, p: dict[str, Any], conn: psycopg.Connection) -> None:
+        c = lg.CommitGrant(
+            p["grant_id"], p["fiscal_year"], p["line"], p["amount_fen"], p["decision_ref"]
+        )
+        stream = lg.grant_stream(p["grant_id"])
+        done = self._execute(lg.GRANT, stream, c, f"grant:{p['grant_id']}", conn)
+        if done.events:
+            name = p.get("name") or FISCAL_LINES.get(p["line"], (p["line"], ""))[0]
+            a = d.Allocate(
+                p["fiscal_year"],
+                p["line"],
+                name,
+                "fiscal_allocation",
+                p["amount_fen"],
+                p["decision_ref"],
+            )
+            self._line(p["fiscal_year"], p["line"], a, f"grant-allocate:{p['grant_id']}", conn)
+
+    @rpc
+    def commit_project_funds(self, payload: dict[str, Any]) -> dict[str, Any]:
+        p = load(cmd.ProjectCommitment(), payload, "commit_project_funds")
+        c = lg.CommitProjectFunds(p["project_id"], p["amount_fen"], p["source"])
+        key = f"project:{p['project_id']}:{p['source']}:{p['amount_fen']}"
+        done = self._execute(lg.PROJECT, lg.project_stream(p["project_id"]), c, key)
+        return _project(done.state)
+
+    @rpc
+    def record_project_spend(self, payload: dict[str, Any]) -> dict[str, Any]:
+        p = load(cmd.ProjectSpend(), payload, "record_project_spend")
+        c = lg.RecordProjectSpend(
+            p["project_id"], p["amount_fen"], p["milestone"], p["voucher_ref"]
+        )
+        stream = lg.project_stream(p["project_id"])
+        with self.store.pool.connection() as conn, conn.transaction():
+            done = self._execute(lg.PROJECT, stream, c, f"project-spend:{p['voucher_ref']}", conn)
+            if done.events:
+                postings = (
+                    Posting("5301", p["amount_fen"], 0, f"{p['project_id']} {p['milestone']}"),
+                    Posting("1002", 0, p["amount_fen"], p["voucher_ref"]),
+                )
+                self._voucher(f"PROJECT-{p['voucher_ref']}", postings, p["project_id"], conn)
+        return _project(done.state)
+
+    @rpc
+    def reach_milestone(self, payload: dict[str, Any]) -> dict[str, Any]:
+        p = load(cmd.Milestone(), payload, "reach_milestone")
+        c = lg.ReachMilestone(p["project_id"], p["milestone"], p["reached_on"])
+        key = f"milestone:{p['project_id']}:{p['milestone']}"
+        done = self._execute(lg.PROJECT, lg.project_stream(p["project_id"]), c, key)
+        return _project(done.state)
 
     # -- sagas of other services -----------------------------------------------
 
@@ -263,11 +482,20 @@ class Funds:
 
     def _spend_reported(self, envelope: Envelope, handler: str) -> None:
         p = _data(cmd.SpendReport, envelope)
+        self._react(envelope, handler, lambda conn: self._spend(p, conn))
+
+    def _spend(self, p: dict[str, Any], conn: psycopg.Connection) -> Executed[d.Line, object]:
         c = d.ConfirmSpend(p["request_id"], p["amount_fen"], p["voucher_ref"])
-        key = f"spend:{p['request_id']}"
-        self._react(
-            envelope, handler, lambda conn: self._line(p["fiscal_year"], p["line"], c, key, conn)
-        )
+        done = self._line(p["fiscal_year"], p["line"], c, f"spend:{p['request_id']}", conn)
+        if done.events and p["amount_fen"] > 0:
+            # Audit need 2 (§4.5): every yuan paid out ends in a voucher.
+            expense = LINE_ACCOUNTS.get(p["line"], "5001")
+            postings = (
+                Posting(expense, p["amount_fen"], 0, f"{p['line']} {p['request_id']}"),
+                Posting("1002", 0, p["amount_fen"], p["voucher_ref"]),
+            )
+            self._voucher(f"SPEND-{p['request_id']}", postings, p["request_id"], conn)
+        return done
 
     def _react(
         self,
@@ -276,6 +504,20 @@ class Funds:
         fn: Callable[[psycopg.Connection], Any],
     ) -> None:
         self.store.once(message, handler, fn)
+
+    def _voucher(
+        self,
+        voucher_id: str,
+        postings: tuple[Posting, ...],
+        reference: str,
+        conn: psycopg.Connection,
+    ) -> None:
+        today = self.clock.now().date()
+        c = lg.PostVoucher(voucher_id, today, postings, reference)
+        self._execute(lg.LEDGER, lg.ledger_stream(today.year), c, f"voucher:{voucher_id}", conn)
+
+    def _line_state(self, year: int, line: str) -> d.Line:
+        return load_stream(self.store.store, d.BUDGET_LINE, d.line_stream(year, line)).state
 
     def _line(
         self,
@@ -302,7 +544,7 @@ class Funds:
         stream: str,
         command: object,
         command_id: str,
-        conn: psycopg.Connection | None,
+        conn: psycopg.Connection | None = None,
     ) -> Executed[Any, object]:
         meta = self.context.metadata(command_type=type(command).__name__)
         return execute(
@@ -321,6 +563,19 @@ def _data(schema: type[Schema], envelope: Envelope) -> dict[str, Any]:
     """The part of another service's event funds reads; more fields are ignored."""
     loaded: dict[str, Any] = load(schema(unknown=EXCLUDE), envelope.data, envelope.event_type)
     return loaded
+
+
+def _legs(p: dict[str, Any]) -> list[tuple[str, int, str]]:
+    amount = p.get("amount_fen", 0)
+    return [(p["from_line"], -amount, "out"), (p["to_line"], amount, "in")]
+
+
+def _project(state: lg.Project) -> dict[str, Any]:
+    return {
+        "committed_fen": state.committed,
+        "spent_fen": state.spent,
+        "milestones": sorted(state.milestones),
+    }
 
 
 def _line_summary(state: d.Line) -> dict[str, Any]:

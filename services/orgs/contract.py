@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
+from shared.envelope import Subscription
 from shared.inbound import CREDIT_CODE, InboundType
 from shared.registry import EventRegistry
 
@@ -82,3 +83,4 @@ EMPLOYER_DEREGISTERED = InboundType(
 
 INBOUND: tuple[InboundType, ...] = (EMPLOYER_REGISTERED, CONTRACT_REVIEWED, EMPLOYER_DEREGISTERED)
 EVENTS = EventRegistry()
+SUBSCRIPTIONS: tuple[Subscription, ...] = ()

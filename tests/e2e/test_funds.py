@@ -110,13 +110,25 @@ def test_fiscal_lines_maker_checker_and_coded_errors_over_rpc(mq: World) -> None
                 {"adjustment_id": "a1", "fiscal_year": 2027, "line": "warmth"}
             )
         assert same.value.code == "MakerCheckerViolation"
+        move = {
+            "transfer_id": "t1",
+            "fiscal_year": 2027,
+            "from_line": "warmth",
+            "to_line": "hardship_aid",
+        }
+        funds.funds.request_transfer({**move, "amount_fen": 1_000_000, "reason": "more hardship"})
+        with pytest.raises(RemoteUnionError) as own:
+            funds.funds.approve_transfer(move)
+        assert own.value.code == "MakerCheckerViolation"
     with rpc(mq, {"actor": "leader-1"}) as leader:
         line = leader.funds.approve_adjustment(
             {"adjustment_id": "a1", "fiscal_year": 2027, "line": "warmth"}
         )
-    assert line["allocated_fen"] == 60_000_000 - 100
+        assert line["allocated_fen"] == 60_000_000 - 100
+        leader.funds.approve_transfer(move)
     execution = {row["line"]: row for row in mq_execution(mq, 2027)}
-    assert execution["hardship_aid"]["allocated_fen"] == 4_000_000
+    assert execution["hardship_aid"]["allocated_fen"] == 5_000_000
+    assert execution["warmth"]["allocated_fen"] == 59_000_000 - 100
 
 
 def mq_execution(mq: World, year: int) -> list[dict[str, Any]]:
@@ -248,3 +260,104 @@ def test_a_reservation_saga_from_aids_log_is_answered_on_funds_events(mq: World)
     # 30,000 yuan each from the 40,000-yuan line: whichever comes first is granted.
     assert set(answers) == {"r-1", "r-2"}
     assert sorted(answers.values()) == ["BudgetReservationRefused", "FundsReserved"]
+
+
+class DecisionSchema(Schema):
+    decision_id = fields.String(required=True)
+    budget_impact = fields.Dict(allow_none=True)
+    summary = fields.String()
+
+
+def test_money_from_the_joint_meeting_to_a_voucher_and_a_balanced_ledger(mq: World) -> None:
+    mq.start_service("funds")
+    orgs_events = EventRegistry()
+    orgs_events.register("JointMeetingDecisionRecorded", DecisionSchema)
+    with mq.store("orgs", orgs_events) as orgs:
+        mq.start_relay_thread("orgs")
+        decision = {
+            "decision_id": "2026-1-3",
+            "budget_impact": {"fiscal_year": 2026, "line": "warmth", "amount_fen": 60_000_000},
+            "summary": "县财政安排送温暖资金60万元",
+        }
+        orgs.append(
+            "JointMeeting-2026-1",
+            [NewEvent("JointMeetingDecisionRecorded", decision)],
+            ANY_VERSION,
+            {"actor": "secretary-1"},
+        )
+        wait_for("the line allocated", lambda: mq.count("funds", "BudgetLineAllocated") == 1)
+    with rpc(mq) as funds:
+        funds.funds.reserve_funds(
+            {
+                "request_id": "w-1",
+                "fiscal_year": 2026,
+                "line": "warmth",
+                "amount_fen": 500_000,
+                "reference": "Campaign-2026",
+            }
+        )
+        funds.funds.confirm_spend(
+            {
+                "request_id": "w-1",
+                "fiscal_year": 2026,
+                "line": "warmth",
+                "amount_fen": 480_000,
+                "voucher_ref": "BANK-77",
+            }
+        )
+        funds.funds.record_collection(
+            {
+                "employer_id": EMPLOYER,
+                "period": "2026-10",
+                "kind": "dues",
+                "channel": "direct",
+                "payroll_fen": 10_000_000,
+                "amount_fen": 200_000,
+                "voucher_no": "D-1",
+                "collected_on": "2026-11-02",
+            }
+        )
+        balance = funds.funds.trial_balance(2026)
+        (line,) = funds.funds.budget_execution(2026)
+        funds.funds.request_asset_change(
+            {
+                "asset_id": "palace-1",
+                "request_id": "a1",
+                "change": "acquire",
+                "name": "工人文化宫",
+                "category": "real_estate",
+                "value_fen": 100,
+                "holder": "county-federation",
+                "holder_kind": "union",
+                "purpose": "union",
+            }
+        )
+    with rpc(mq, {"actor": "leader-1"}) as leader:
+        leader.funds.approve_asset_change({"asset_id": "palace-1", "request_id": "a1"})
+        refused = leader.funds.request_asset_change(
+            {
+                "asset_id": "palace-1",
+                "request_id": "a2",
+                "change": "transfer",
+                "holder": "Hotel Co.",
+                "holder_kind": "non_union",
+                "purpose": "non_union",
+                "value_fen": 0,
+            }
+        )
+        register = leader.funds.asset_register()
+    assert (line["allocated_fen"], line["spent_fen"], line["released_fen"]) == (
+        60_000_000,
+        480_000,
+        20_000,
+    )
+    accounts = {a["account"]: a for a in balance["accounts"]}
+    assert balance["balanced"] and balance["vouchers"] == 2
+    assert accounts["5101"]["debit_fen"] == 480_000  # the 送温暖 spend
+    assert (accounts["4001"]["credit_fen"], accounts["2101"]["credit_fen"]) == (120_000, 80_000)
+    assert refused["recorded"] == ["AssetTransferRefused"]
+    (asset,) = register
+    assert asset["holder"] == "county-federation"
+    assert [h["change"] for h in asset["history"]] == ["acquire", "transfer refused"]
+    (grant,) = mq.data_of("funds", "FiscalGrantCommitted")
+    assert grant["decision_ref"] == "orgs:JointMeeting-2026-1:2026-1-3"

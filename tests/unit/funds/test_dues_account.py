@@ -164,3 +164,12 @@ def test_rule_arrears_after_n_months_assessed_and_unpaid() -> None:
     ]
     _, again = run(DetectArrears(date(2026, 10, 11)), state=state)
     assert again == []  # flagged once for the same months
+
+
+def test_rule_fiscally_funded_bodies_remit_their_dues_in_full_to_the_county() -> None:
+    fiscal = RecordCollection(
+        EMPLOYER, "2026-10", "dues", "fiscal", 10_000_000, 200_000, "F-1", date(2026, 11, 1)
+    )
+    _, events = run(fiscal)
+    split = next(e for e in events if isinstance(e, DuesSplitAllocated))
+    assert (split.rule, split.retained_fen, split.upward_fen) == ("fiscal_remittance", 0, 200_000)
