@@ -304,8 +304,11 @@ class CallContext:
 class ContextProvider(DependencyProvider):  # type: ignore[misc]
     def get_dependency(self, worker_ctx: Any) -> CallContext:
         data = worker_ctx.data
+        actor = data.get("actor")
+        if actor is None and isinstance(worker_ctx.entrypoint, Timer):
+            actor = f"system:{self.container.service_name}"  # a deadline, nobody's call
         return CallContext(
-            actor=_text(data.get("actor")),
+            actor=_text(actor),
             role=_text(data.get("role")),
             org_unit=_text(data.get("org_unit")),
             correlation_id=_text(data.get("correlation_id")),

@@ -244,3 +244,9 @@ class TransferApproval(Schema):
     fiscal_year = _year()
     from_line = _line()
     to_line = _line()
+
+
+class SchoolBudget(Schema):
+    employer_id = fields.String(required=True, validate=validate.Regexp(CREDIT_CODE))
+    fiscal_year = _year()
+    budgeted_fen = _fen(0)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from types import MappingProxyType
-from typing import Any
+from typing import TypeVar
 
 from services.funds.events import (
     ArrearsDetected,
@@ -23,6 +23,7 @@ from services.funds.events import (
     DuesCollected,
     DuesSectorAssigned,
     DuesSplitAllocated,
+    EducationTransferAssessed,
     ExpenditureRecorded,
     FundsReserved,
     PreparatoryFundCollected,
@@ -33,6 +34,9 @@ from services.funds.events import (
 from services.funds.policy import POLICY, PolicyTable
 from shared.decider import Decider
 from shared.errors import DomainError
+
+K = TypeVar("K")
+V = TypeVar("V")
 
 # -- errors -------------------------------------------------------------------
 
@@ -65,8 +69,8 @@ class UnknownAdjustment(DomainError):
     code = "UnknownAdjustment"
 
 
-class AccountNotOpen(DomainError):
-    code = "AccountNotOpen"
+class NotEducationSector(DomainError):
+    code = "NotEducationSector"
 
 
 def share(amount_fen: int, bp: int) -> int:
@@ -166,11 +170,12 @@ class ApproveAdjustment:
     approved_by: str
 
 
-def _without(m: MappingProxyType[str, Any], key: str) -> MappingProxyType[str, Any]:
+def dissoc(m: MappingProxyType[K, V], key: K) -> MappingProxyType[K, V]:
     return MappingProxyType({k: v for k, v in m.items() if k != key})
 
 
-def _with(m: MappingProxyType[str, Any], key: str, value: Any) -> MappingProxyType[str, Any]:
+def assoc(m: MappingProxyType[K, V], key: K, value: V) -> MappingProxyType[K, V]:
+    """A copy with ``key`` set: states are frozen, so evolve builds new maps."""
     return MappingProxyType({**m, key: value})
 
 
@@ -180,7 +185,7 @@ def evolve_line(s: Line, e: object) -> Line:
             return replace(s, allocated=s.allocated + amount, exists=True)
         case FundsReserved(reservation_id=rid, amount_fen=amount):
             res = Reservation(amount, e.reference, e.requester, e.expires_on)
-            return replace(s, reserved=s.reserved + amount, open=_with(s.open, rid, res))
+            return replace(s, reserved=s.reserved + amount, open=assoc(s.open, rid, res))
         case BudgetReservationRefused(reservation_id=rid, amount_fen=amount):
             return replace(
                 s,
@@ -195,7 +200,7 @@ def evolve_line(s: Line, e: object) -> Line:
                 reserved=s.reserved - held,
                 spent=s.spent + amount,
                 released=s.released + held - amount,
-                open=_without(s.open, rid),
+                open=dissoc(s.open, rid),
                 settled=s.settled | {rid},
             )
         case ReservationReleased(reservation_id=rid) | ReservationExpired(reservation_id=rid):
@@ -206,13 +211,13 @@ def evolve_line(s: Line, e: object) -> Line:
                 s,
                 reserved=s.reserved - held,
                 released=s.released + held,
-                open=_without(s.open, rid),
+                open=dissoc(s.open, rid),
                 settled=s.settled | {rid},
             )
         case BudgetAdjustmentRequested(adjustment_id=aid):
-            return replace(s, pending=_with(s.pending, aid, e))
+            return replace(s, pending=assoc(s.pending, aid, e))
         case BudgetAdjusted(adjustment_id=aid, delta_fen=delta):
-            return replace(s, allocated=s.allocated + delta, pending=_without(s.pending, aid))
+            return replace(s, allocated=s.allocated + delta, pending=dissoc(s.pending, aid))
     return s
 
 
@@ -364,6 +369,7 @@ class Account:
     prep_collected: int = 0
     refunded: bool = False
     flagged: tuple[str, ...] = ()
+    school_budgets: MappingProxyType[int, int] = field(default_factory=lambda: MappingProxyType({}))
 
 
 @dataclass(frozen=True)
@@ -410,6 +416,17 @@ class AssignSector:
 
 
 @dataclass(frozen=True)
+class DeclareSchoolBudget:
+    """A 完中/职高/师范 school's union funds in this year's budget (notice 十一)."""
+
+    employer_id: str
+    fiscal_year: int
+    budgeted_fen: int
+    declared_on: date
+    policy: PolicyTable = POLICY
+
+
+@dataclass(frozen=True)
 class DetectArrears:
     today: date
     policy: PolicyTable = POLICY
@@ -420,14 +437,14 @@ def evolve_account(s: Account, e: object) -> Account:
         case DuesAccountOpened():
             return replace(s, opened=True, mode=e.mode, union_id=e.union_id)
         case DuesAssessed(period=p, amount_fen=a):
-            return replace(s, assessed=_with(s.assessed, p, s.assessed.get(p, 0) + a))
+            return replace(s, assessed=assoc(s.assessed, p, s.assessed.get(p, 0) + a))
         case (
             DuesCollected(period=p, amount_fen=a) | PreparatoryFundCollected(period=p, amount_fen=a)
         ):
             extra = a if isinstance(e, PreparatoryFundCollected) else 0
             return replace(
                 s,
-                collected=_with(s.collected, p, s.collected.get(p, 0) + a),
+                collected=assoc(s.collected, p, s.collected.get(p, 0) + a),
                 vouchers=s.vouchers | {e.voucher_no},
                 prep_collected=s.prep_collected + extra,
             )
@@ -439,6 +456,8 @@ def evolve_account(s: Account, e: object) -> Account:
             return replace(s, sector=e.sector)
         case ArrearsDetected():
             return replace(s, flagged=e.periods)
+        case EducationTransferAssessed():
+            return replace(s, school_budgets=assoc(s.school_budgets, e.fiscal_year, e.budgeted_fen))
     return s
 
 
@@ -463,6 +482,22 @@ def decide_account(c: object, s: Account) -> list[object]:
             return [] if s.sector == c.sector else [*out, DuesSectorAssigned(c.sector)]
         case DetectArrears():
             return _arrears(c, s)
+        case DeclareSchoolBudget():
+            if s.sector != "education":
+                raise NotEducationSector(
+                    "the 40 % rule is for the education system's schools", sector=s.sector
+                )
+            if c.budgeted_fen < 0:
+                raise InvalidAmount("a budget is not negative", field="budgeted_fen")
+            if s.school_budgets.get(c.fiscal_year) == c.budgeted_fen:
+                return []
+            bp, version = c.policy.number("dues.education_county_bp", c.declared_on)
+            # A revised budget is assessed again; the latest assessment of a year stands.
+            return [
+                EducationTransferAssessed(
+                    c.fiscal_year, c.budgeted_fen, bp, share(c.budgeted_fen, bp), version
+                )
+            ]
     raise TypeError(f"not a dues account command: {c!r}")
 
 
@@ -513,12 +548,21 @@ def _split(c: RecordCollection, s: Account, on: date) -> DuesSplitAllocated:
             "notice-11@2022-03-15",
         )
     if s.sector == "education":
-        # Notice 十一: for the 完职师 schools, 40 % goes to the county federation.
-        county, version = c.policy.number("dues.education_county_bp", on)
-        retained_bp, rule = 10_000 - county, "education"
-    else:
-        retained_bp, version = c.policy.number("dues.retained_bp", on)
-        rule = "default"
+        # Notice 十一: the 完职师 schools owe the county 40 % of their yearly
+        # budgeted union funds (EducationTransferAssessed), not a share of each
+        # collection, so what they collect stays with them here.
+        return DuesSplitAllocated(
+            c.period,
+            c.amount_fen,
+            c.amount_fen,
+            0,
+            "education",
+            10_000,
+            "budgeted",
+            "notice-11@2022-03-15",
+        )
+    retained_bp, version = c.policy.number("dues.retained_bp", on)
+    rule = "default"
     # upward_only: the tax bureau collects only the upward share and the
     # employer pays the rest to its union directly, so all of this goes up.
     retained = 0 if model == "upward_only" else share(c.amount_fen, retained_bp)

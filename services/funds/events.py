@@ -169,6 +169,17 @@ class DuesSectorAssigned:
 
 
 @dataclass(frozen=True)
+class EducationTransferAssessed:
+    """Notice 十一: 40 % of a school's yearly budgeted union funds, owed to the county."""
+
+    fiscal_year: int
+    budgeted_fen: int
+    county_bp: int
+    amount_fen: int
+    policy_version: str
+
+
+@dataclass(frozen=True)
 class ArrearsDetected:
     periods: tuple[str, ...]
     months: int
@@ -231,6 +242,9 @@ def _registry() -> EventRegistry:
         ),
         DuesSectorAssigned: event_schema(DuesSectorAssigned),
         ArrearsDetected: event_schema(ArrearsDetected, amount_fen=money()),
+        EducationTransferAssessed: event_schema(
+            EducationTransferAssessed, budgeted_fen=money(), amount_fen=money(), county_bp=_bp()
+        ),
     }
     for cls, schema in schemas.items():
         reg.register(cls.__name__, schema, event_class=cls)

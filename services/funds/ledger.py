@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from types import MappingProxyType
 
-from services.funds.domain import InvalidAmount, MakerCheckerViolation
+from services.funds.domain import InvalidAmount, MakerCheckerViolation, assoc, dissoc
 from services.funds.ledger_events import (
     AssetChangeApproved,
     AssetChangeRequested,
@@ -81,12 +81,6 @@ class ProjectOverspent(DomainError):
     code = "ProjectOverspent"
 
 
-def _with(
-    m: MappingProxyType[str, object], key: str, value: object
-) -> MappingProxyType[str, object]:
-    return MappingProxyType({**m, key: value})
-
-
 # -- ledger ------------------------------------------------------------------------
 
 
@@ -121,7 +115,7 @@ class ClosePeriod:
 def evolve_ledger(s: Ledger, e: object) -> Ledger:
     match e:
         case VoucherPosted():
-            return replace(s, vouchers=_with(s.vouchers, e.voucher_id, e))
+            return replace(s, vouchers=assoc(s.vouchers, e.voucher_id, e))
         case VoucherReversed():
             return replace(s, reversed=s.reversed | {e.voucher_id})
         case PeriodClosed():
@@ -230,12 +224,13 @@ class ApproveAssetChange:
 def evolve_asset(s: Asset, e: object) -> Asset:
     match e:
         case AssetChangeRequested():
-            return replace(s, pending=_with(s.pending, e.request_id, e))
+            return replace(s, pending=assoc(s.pending, e.request_id, e))
         case AssetTransferRefused():
             return replace(s, settled=s.settled | {e.request_id})
         case AssetChangeApproved():
-            pending = MappingProxyType({k: v for k, v in s.pending.items() if k != e.request_id})
-            base = replace(s, pending=pending, settled=s.settled | {e.request_id})
+            base = replace(
+                s, pending=dissoc(s.pending, e.request_id), settled=s.settled | {e.request_id}
+            )
             if e.change == "acquire":
                 return replace(base, exists=True, holder=e.holder, value_fen=e.value_fen)
             if e.change == "transfer":

@@ -21,6 +21,7 @@ from services.funds.events import (
     DuesAssessed,
     DuesCollected,
     DuesSplitAllocated,
+    EducationTransferAssessed,
     ExpenditureRecorded,
     FundsReserved,
     PreparatoryFundCollected,
@@ -111,7 +112,12 @@ def budget_execution(store: EventStore, fiscal_year: int) -> list[dict[str, Any]
 def dues_reconciliation(store: EventStore, employer_id: str) -> dict[str, Any]:
     """Audit need 4 (§4.5): payroll, 2 % assessed, collected, split, refunds, arrears."""
     periods: dict[str, dict[str, Any]] = defaultdict(dict)
-    summary: dict[str, Any] = {"employer_id": employer_id, "refunds": [], "arrears": []}
+    summary: dict[str, Any] = {
+        "employer_id": employer_id,
+        "refunds": [],
+        "arrears": [],
+        "education_transfers": {},
+    }
     for _, e in _decoded(store, store.read_stream(d.account_stream(employer_id))):
         match e:
             case DuesAssessed():
@@ -137,6 +143,12 @@ def dues_reconciliation(store: EventStore, employer_id: str) -> dict[str, Any]:
                 )
             case ArrearsDetected():
                 summary["arrears"].append({"periods": list(e.periods), "amount_fen": e.amount_fen})
+            case EducationTransferAssessed():
+                summary["education_transfers"][e.fiscal_year] = {
+                    "budgeted_fen": e.budgeted_fen,
+                    "county_bp": e.county_bp,
+                    "amount_fen": e.amount_fen,
+                }
     state = d.DUES_ACCOUNT.fold(
         e for _, e in _decoded(store, store.read_stream(d.account_stream(employer_id)))
     )

@@ -361,3 +361,31 @@ def test_money_from_the_joint_meeting_to_a_voucher_and_a_balanced_ledger(mq: Wor
     assert [h["change"] for h in asset["history"]] == ["acquire", "transfer refused"]
     (grant,) = mq.data_of("funds", "FiscalGrantCommitted")
     assert grant["decision_ref"] == "orgs:JointMeeting-2026-1:2026-1-3"
+
+
+def test_deadlines_expire_reservations_on_the_services_clock(mq: World) -> None:
+    first = mq.start_service("funds", UNION_CLOCK_START="2026-01-10T09:00:00+08:00")
+    with rpc(mq) as funds:
+        funds.funds.open_fiscal_year({"fiscal_year": 2026})
+        answer = funds.funds.reserve_funds(
+            {
+                "request_id": "r-1",
+                "fiscal_year": 2026,
+                "line": "hardship_aid",
+                "amount_fen": 100_000,
+                "reference": "AidCase-1",
+            }
+        )
+        assert answer["expires_on"] == "2026-02-09"  # 30 days on the service's clock
+        assert funds.funds.run_deadlines() == {"expired": 0, "arrears": 0}
+    first.stop()
+    mq.start_service("funds", UNION_CLOCK_START="2026-03-01T09:00:00+08:00")
+    with rpc(mq) as funds:
+        assert funds.funds.run_deadlines() == {"expired": 1, "arrears": 0}
+        assert funds.funds.run_deadlines() == {"expired": 0, "arrears": 0}
+        (line,) = [r for r in funds.funds.budget_execution(2026) if r["line"] == "hardship_aid"]
+    assert (line["reserved_fen"], line["released_fen"], line["available_fen"]) == (
+        0,
+        100_000,
+        4_000_000,
+    )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -13,7 +14,9 @@ from services.funds.domain import (
     AssignSector,
     ConvertAccount,
     DeclarePayroll,
+    DeclareSchoolBudget,
     DetectArrears,
+    NotEducationSector,
     RecordCollection,
     share,
 )
@@ -24,6 +27,7 @@ from services.funds.events import (
     DuesAssessed,
     DuesCollected,
     DuesSplitAllocated,
+    EducationTransferAssessed,
     PreparatoryFundCollected,
     PreparatoryFundRefundIssued,
 )
@@ -104,11 +108,27 @@ def test_rule_when_tax_collects_only_the_upward_share_all_of_it_goes_up() -> Non
     assert split.policy_version.endswith("m@2026")
 
 
-def test_rule_education_sector_sends_forty_percent_to_the_county() -> None:
-    _, events = run(AssignSector(EMPLOYER, "education"), collect("2026-10", 1_000_000))
-    split = next(e for e in events if isinstance(e, DuesSplitAllocated))
-    assert (split.rule, split.retained_fen, split.upward_fen) == ("education", 600_000, 400_000)
-    assert split.policy_version.startswith("dues.education_county_bp@")
+def test_rule_education_schools_owe_the_county_forty_percent_of_their_yearly_budget() -> None:
+    school = run(AssignSector(EMPLOYER, "education"))[0]
+    budget = DeclareSchoolBudget(EMPLOYER, 2026, 30_000_001, date(2026, 3, 1))
+    state, events = run(budget, state=school)
+    assert events == [
+        EducationTransferAssessed(
+            2026, 30_000_001, 4000, 12_000_000, "dues.education_county_bp@2022-03-15"
+        )
+    ]
+    _, same = run(budget, state=state)
+    assert same == []  # the same budget again assesses nothing new
+    _, revised = run(DeclareSchoolBudget(EMPLOYER, 2026, 40_000_000, date(2026, 9, 1)), state=state)
+    assert isinstance(revised[0], EducationTransferAssessed) and revised[0].amount_fen == 16_000_000
+    _, collected = run(collect("2026-10", 1_000_000), state=school)
+    split = next(e for e in collected if isinstance(e, DuesSplitAllocated))
+    assert (split.rule, split.retained_fen, split.upward_fen) == ("education", 1_000_000, 0)
+
+
+def test_rule_the_forty_percent_rule_is_only_for_the_education_sector() -> None:
+    with pytest.raises(NotEducationSector):
+        run(DeclareSchoolBudget(EMPLOYER, 2026, 1, date(2026, 3, 1)))
 
 
 def test_rule_money_received_is_recorded_even_for_an_unknown_employer() -> None:
