@@ -213,6 +213,7 @@ class JointMeetingDecision(Schema):
 
 class ProjectCommitment(Schema):
     project_id = _id()
+    commitment_id = _id()
     amount_fen = _fen()
     source = _text()
 

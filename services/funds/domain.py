@@ -25,6 +25,7 @@ from services.funds.events import (
     DuesSplitAllocated,
     EducationTransferAssessed,
     ExpenditureRecorded,
+    FundsRequestRefused,
     FundsReserved,
     PreparatoryFundCollected,
     PreparatoryFundRefundIssued,
@@ -69,6 +70,10 @@ class UnknownAdjustment(DomainError):
     code = "UnknownAdjustment"
 
 
+class TransferLegsTogether(DomainError):
+    code = "TransferLegsTogether"
+
+
 class NotEducationSector(DomainError):
     code = "NotEducationSector"
 
@@ -92,6 +97,7 @@ class Reservation:
     reference: str
     requester: str
     expires_on: date
+    policy_version: str
 
 
 @dataclass(frozen=True)
@@ -110,6 +116,12 @@ class Line:
         default_factory=lambda: MappingProxyType({})
     )
     exists: bool = False
+    adjusted: frozenset[str] = frozenset()
+    """Adjustment ids already approved."""
+    baseline: int = 0
+    """Fiscal money allocated from policy (open_fiscal_year)."""
+    granted: int = 0
+    """Fiscal money allocated from grants the joint meeting committed."""
 
     @property
     def available(self) -> int:
@@ -126,6 +138,7 @@ class Allocate:
     amount_fen: int
     basis: str
     policy_version: str | None = None
+    grant_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -143,12 +156,15 @@ class ConfirmSpend:
     reservation_id: str
     amount_fen: int
     voucher_ref: str
+    answer_refusal: bool = False
+    """From another service's saga: a spend that cannot apply is answered with an event."""
 
 
 @dataclass(frozen=True)
 class Release:
     reservation_id: str
     reason: str
+    answer_refusal: bool = False
 
 
 @dataclass(frozen=True)
@@ -162,12 +178,15 @@ class RequestAdjustment:
     delta_fen: int
     reason: str
     requested_by: str
+    transfer_id: str | None = None
 
 
 @dataclass(frozen=True)
 class ApproveAdjustment:
     adjustment_id: str
     approved_by: str
+    transfer_id: str | None = None
+    """Set by the transfer's approval; a transfer leg is never approved alone."""
 
 
 def dissoc(m: MappingProxyType[K, V], key: K) -> MappingProxyType[K, V]:
@@ -182,9 +201,15 @@ def assoc(m: MappingProxyType[K, V], key: K, value: V) -> MappingProxyType[K, V]
 def evolve_line(s: Line, e: object) -> Line:
     match e:
         case BudgetLineAllocated(amount_fen=amount):
-            return replace(s, allocated=s.allocated + amount, exists=True)
+            return replace(
+                s,
+                allocated=s.allocated + amount,
+                exists=True,
+                baseline=s.baseline + (e.nominal_fen if e.policy_version and not e.grant_id else 0),
+                granted=s.granted + (e.nominal_fen if e.grant_id else 0),
+            )
         case FundsReserved(reservation_id=rid, amount_fen=amount):
-            res = Reservation(amount, e.reference, e.requester, e.expires_on)
+            res = Reservation(amount, e.reference, e.requester, e.expires_on, e.policy_version)
             return replace(s, reserved=s.reserved + amount, open=assoc(s.open, rid, res))
         case BudgetReservationRefused(reservation_id=rid, amount_fen=amount):
             return replace(
@@ -217,7 +242,12 @@ def evolve_line(s: Line, e: object) -> Line:
         case BudgetAdjustmentRequested(adjustment_id=aid):
             return replace(s, pending=assoc(s.pending, aid, e))
         case BudgetAdjusted(adjustment_id=aid, delta_fen=delta):
-            return replace(s, allocated=s.allocated + delta, pending=dissoc(s.pending, aid))
+            return replace(
+                s,
+                allocated=s.allocated + delta,
+                pending=dissoc(s.pending, aid),
+                adjusted=s.adjusted | {aid},
+            )
     return s
 
 
@@ -228,21 +258,45 @@ def decide_line(c: object, s: Line) -> list[object]:
             # appropriation only ever adds. Cutting is an approved adjustment.
             if c.amount_fen <= 0:
                 raise InvalidAmount("an appropriation adds a positive amount", field="amount_fen")
+            # The county's fiscal money reaches a line two ways: the policy
+            # baseline (open_fiscal_year) and grants the joint meeting commits.
+            # They are the same money until the grants exceed the baseline, so
+            # the line holds max(baseline, grants), in whichever order they come.
+            baseline, granted = s.baseline, s.granted
+            if c.grant_id is not None:
+                granted += c.amount_fen
+            elif c.policy_version is not None:
+                baseline += c.amount_fen
+            fiscal = c.grant_id is not None or c.policy_version is not None
+            adds = max(baseline, granted) - max(s.baseline, s.granted) if fiscal else c.amount_fen
             return [
                 BudgetLineAllocated(
-                    c.fiscal_year, c.line, c.name, c.source, c.amount_fen, c.basis, c.policy_version
+                    c.fiscal_year,
+                    c.line,
+                    c.name,
+                    c.source,
+                    adds,
+                    c.basis,
+                    c.policy_version,
+                    c.grant_id,
+                    c.amount_fen,
                 )
             ]
         case Reserve():
             return _reserve(c, s)
         case ConfirmSpend():
-            res = _open(s, c.reservation_id)
-            if not 0 <= c.amount_fen <= res.amount_fen:
-                raise SpendExceedsReservation(
-                    "a spend is at most the reserved amount",
-                    reserved_fen=res.amount_fen,
-                    amount_fen=c.amount_fen,
-                )
+            try:
+                res = _open(s, c.reservation_id)
+                if not 0 <= c.amount_fen <= res.amount_fen:
+                    raise SpendExceedsReservation(
+                        "a spend is at most the reserved amount",
+                        reserved_fen=res.amount_fen,
+                        amount_fen=c.amount_fen,
+                    )
+            except DomainError as refused:
+                if not c.answer_refusal:
+                    raise
+                return [_refusal(c.reservation_id, "spend", c.amount_fen, refused)]
             out: list[object] = [
                 ExpenditureRecorded(c.reservation_id, c.amount_fen, res.reference, c.voucher_ref)
             ]
@@ -253,11 +307,16 @@ def decide_line(c: object, s: Line) -> list[object]:
         case Release():
             if c.reservation_id in s.settled:
                 return []  # released already, or spent: a repeated release changes nothing
-            res = _open(s, c.reservation_id)
+            try:
+                res = _open(s, c.reservation_id)
+            except DomainError as refused:
+                if not c.answer_refusal:
+                    raise
+                return [_refusal(c.reservation_id, "release", 0, refused)]
             return [ReservationReleased(c.reservation_id, res.amount_fen, c.reason)]
         case ExpireReservations():
             return [
-                ReservationExpired(rid, r.amount_fen, c.today)
+                ReservationExpired(rid, r.amount_fen, c.today, r.policy_version)
                 for rid, r in sorted(s.open.items())
                 if r.expires_on <= c.today
             ]
@@ -265,16 +324,26 @@ def decide_line(c: object, s: Line) -> list[object]:
             _exists(s)
             if c.delta_fen == 0:
                 raise InvalidAmount("an adjustment changes the line", field="delta_fen")
-            if c.adjustment_id in s.pending:
-                return []
+            if c.adjustment_id in s.pending or c.adjustment_id in s.adjusted:
+                return []  # the same request again
             return [
-                BudgetAdjustmentRequested(c.adjustment_id, c.delta_fen, c.reason, c.requested_by)
+                BudgetAdjustmentRequested(
+                    c.adjustment_id, c.delta_fen, c.reason, c.requested_by, c.transfer_id
+                )
             ]
         case ApproveAdjustment():
+            if c.adjustment_id in s.adjusted:
+                return []  # approved already
             req = s.pending.get(c.adjustment_id)
             if req is None:
                 raise UnknownAdjustment(
                     "no such adjustment is pending", adjustment_id=c.adjustment_id
+                )
+            if req.transfer_id != c.transfer_id:
+                # Approving one leg alone would create or destroy money.
+                raise TransferLegsTogether(
+                    "a transfer's two legs are approved together (approve_transfer)",
+                    transfer_id=req.transfer_id,
                 )
             # Maker-checker (§4.5): the approver is never the one who asked.
             if c.approved_by == req.requested_by:
@@ -296,12 +365,22 @@ def decide_line(c: object, s: Line) -> list[object]:
     raise TypeError(f"not a budget line command: {c!r}")
 
 
+def _refusal(rid: str, request: str, amount: int, refused: DomainError) -> FundsRequestRefused:
+    return FundsRequestRefused(rid, request, amount, refused.code, refused.message)
+
+
 def _reserve(c: Reserve, s: Line) -> list[object]:
-    _exists(s)
     if c.amount_fen <= 0:
         raise InvalidAmount("a reservation is for a positive amount", field="amount_fen")
     if c.reservation_id in s.open or c.reservation_id in s.settled:
         return []  # the same request again: its first answer stands
+    if not s.exists:
+        # Answered, not raised: a saga waiting on this request gets its reply.
+        return [
+            BudgetReservationRefused(
+                c.reservation_id, c.amount_fen, c.reference, c.requester, "LineNotAllocated", 0
+            )
+        ]
     if c.amount_fen > s.available:
         # The invariant (domain reference F2): no overdraft, ever. The refusal
         # is an event, so the audit trail shows every request that was turned down.
@@ -362,14 +441,17 @@ class Account:
     union_id: str | None = None
     sector: str | None = None
     assessed: MappingProxyType[str, int] = field(default_factory=lambda: MappingProxyType({}))
-    """Period -> amount assessed."""
+    """Period -> what the collecting channel should bring in."""
+    payrolls: MappingProxyType[str, int] = field(default_factory=lambda: MappingProxyType({}))
     collected: MappingProxyType[str, int] = field(default_factory=lambda: MappingProxyType({}))
     """Period -> amount collected (dues or 建会筹备金)."""
     vouchers: frozenset[str] = frozenset()
     prep_collected: int = 0
-    refunded: bool = False
+    refund_base: int = 0
+    """建会筹备金 already refunded on (the rest is refunded on conversion or arrival)."""
     flagged: tuple[str, ...] = ()
     school_budgets: MappingProxyType[int, int] = field(default_factory=lambda: MappingProxyType({}))
+    school_owed: MappingProxyType[int, int] = field(default_factory=lambda: MappingProxyType({}))
 
 
 @dataclass(frozen=True)
@@ -395,7 +477,6 @@ class DeclarePayroll:
     period: str
     kind: str
     payroll_fen: int
-    declared_on: date
     policy: PolicyTable = POLICY
 
 
@@ -436,8 +517,13 @@ def evolve_account(s: Account, e: object) -> Account:
     match e:
         case DuesAccountOpened():
             return replace(s, opened=True, mode=e.mode, union_id=e.union_id)
-        case DuesAssessed(period=p, amount_fen=a):
-            return replace(s, assessed=assoc(s.assessed, p, s.assessed.get(p, 0) + a))
+        case DuesAssessed(period=p):
+            # A correction replaces the month's assessment: the latest stands.
+            return replace(
+                s,
+                assessed=assoc(s.assessed, p, e.due_fen),
+                payrolls=assoc(s.payrolls, p, e.payroll_fen),
+            )
         case (
             DuesCollected(period=p, amount_fen=a) | PreparatoryFundCollected(period=p, amount_fen=a)
         ):
@@ -451,13 +537,15 @@ def evolve_account(s: Account, e: object) -> Account:
         case DuesAccountConverted():
             return replace(s, mode="union_funds", union_id=e.union_id)
         case PreparatoryFundRefundIssued():
-            return replace(s, refunded=True)
+            return replace(s, refund_base=s.refund_base + e.collected_fen)
         case DuesSectorAssigned():
             return replace(s, sector=e.sector)
         case ArrearsDetected():
             return replace(s, flagged=e.periods)
         case EducationTransferAssessed():
-            return replace(s, school_budgets=assoc(s.school_budgets, e.fiscal_year, e.budgeted_fen))
+            budgets = assoc(s.school_budgets, e.fiscal_year, e.budgeted_fen)
+            owed = assoc(s.school_owed, e.fiscal_year, e.amount_fen)
+            return replace(s, school_budgets=budgets, school_owed=owed)
     return s
 
 
@@ -468,12 +556,12 @@ def decide_account(c: object, s: Account) -> list[object]:
         case DeclarePayroll():
             if c.payroll_fen < 0:
                 raise InvalidAmount("payroll is not negative", field="payroll_fen")
-            if c.period in s.assessed:
-                return []
+            if s.payrolls.get(c.period) == c.payroll_fen:
+                return []  # declared already, unchanged
             mode = "preparatory_fund" if c.kind == "preparatory_fund" else "union_funds"
             return [
                 *_open_if_needed(s, c.employer_id, mode, "tax"),
-                _assess(c.period, c.kind, c.payroll_fen, c.declared_on, c.policy),
+                _assess(c.period, c.kind, c.payroll_fen, c.policy),
             ]
         case ConvertAccount():
             return _convert(c, s)
@@ -491,7 +579,7 @@ def decide_account(c: object, s: Account) -> list[object]:
                 raise InvalidAmount("a budget is not negative", field="budgeted_fen")
             if s.school_budgets.get(c.fiscal_year) == c.budgeted_fen:
                 return []
-            bp, version = c.policy.number("dues.education_county_bp", c.declared_on)
+            bp, version = c.policy.number("dues.education_county_bp", date(c.fiscal_year, 1, 1))
             # A revised budget is assessed again; the latest assessment of a year stands.
             return [
                 EducationTransferAssessed(
@@ -505,76 +593,96 @@ def _open_if_needed(s: Account, employer_id: str, mode: str, channel: str) -> li
     return [] if s.opened else [DuesAccountOpened(employer_id, mode, channel, None)]
 
 
+def _period_start(period: str) -> date:
+    """Rules apply as in force for the payroll month, not the day the money came."""
+    return date(int(period[:4]), int(period[5:7]), 1)
+
+
 def _collect(c: RecordCollection, s: Account) -> list[object]:
     if c.voucher_no in s.vouchers:
         return []  # the same tax voucher again: recorded once
     mode = "preparatory_fund" if c.kind == "preparatory_fund" else "union_funds"
     # Money that arrives is always recorded; an unknown employer gets its account.
     out: list[object] = _open_if_needed(s, c.employer_id, mode, c.channel)
-    on = c.collected_on
     if c.period not in s.assessed:
-        out.append(_assess(c.period, c.kind, c.payroll_fen, on, c.policy))
+        out.append(_assess(c.period, c.kind, c.payroll_fen, c.policy))
+    on = c.collected_on
     if c.kind == "preparatory_fund":
         out.append(PreparatoryFundCollected(c.period, c.channel, c.amount_fen, c.voucher_no, on))
+        if s.mode == "union_funds" and s.union_id is not None:
+            # Tax lags: 筹备金 for months before the founding, collected after it,
+            # is refunded to the new union like the rest.
+            out.append(_refund(s.union_id, c.amount_fen, _period_start(c.period), c.policy))
         return out
     out.append(DuesCollected(c.period, c.channel, c.amount_fen, c.voucher_no, on))
-    out.append(_split(c, s, on))
+    out.append(_split(c, s))
     return out
 
 
-def _assess(
-    period: str, kind: str, payroll_fen: int, on: date, policy: PolicyTable
-) -> DuesAssessed:
+def _assess(period: str, kind: str, payroll_fen: int, policy: PolicyTable) -> DuesAssessed:
     # 工会法 Art. 43: 2 % of the month's total payroll, before tax; 建会筹备金 alike.
+    on = _period_start(period)
     rate_key = "prep_fund.rate_bp" if kind == "preparatory_fund" else "dues.rate_bp"
     rate, version = policy.number(rate_key, on)
-    return DuesAssessed(period, kind, payroll_fen, rate, share(payroll_fen, rate), version)
+    amount = share(payroll_fen, rate)
+    due = amount
+    if kind == "dues" and policy.at("dues.collection_model", on).value == "upward_only":
+        kept, _ = policy.number("dues.retained_bp", on)
+        due = amount - share(amount, kept)  # the channel brings in the upward share only
+    return DuesAssessed(period, kind, payroll_fen, rate, amount, due, version)
 
 
-def _split(c: RecordCollection, s: Account, on: date) -> DuesSplitAllocated:
-    model_row = c.policy.at("dues.collection_model", on)
-    model = str(model_row.value)
-    if c.channel == "fiscal":
-        # Notice 十一: bodies funded by the county budget have their dues budgeted
-        # in full and remitted to the county federation.
-        return DuesSplitAllocated(
-            c.period,
-            c.amount_fen,
-            0,
-            c.amount_fen,
-            "fiscal_remittance",
-            0,
-            "fiscal",
-            "notice-11@2022-03-15",
-        )
+def _split(c: RecordCollection, s: Account) -> DuesSplitAllocated:
+    on = _period_start(c.period)
     if s.sector == "education":
         # Notice 十一: the 完职师 schools owe the county 40 % of their yearly
         # budgeted union funds (EducationTransferAssessed), not a share of each
         # collection, so what they collect stays with them here.
+        _, version = c.policy.number("dues.education_county_bp", on)
+        return DuesSplitAllocated(
+            c.period, c.amount_fen, c.amount_fen, 0, "education", 10_000, "budgeted", version
+        )
+    if c.channel == "fiscal":
+        # Notice 十一: bodies funded by the county budget have their dues budgeted
+        # in full and remitted to the county federation.
+        bp, version = c.policy.number("dues.fiscal_remittance_bp", on)
+        upward = share(c.amount_fen, bp)
         return DuesSplitAllocated(
             c.period,
             c.amount_fen,
-            c.amount_fen,
-            0,
-            "education",
-            10_000,
-            "budgeted",
-            "notice-11@2022-03-15",
+            c.amount_fen - upward,
+            upward,
+            "fiscal_remittance",
+            10_000 - bp,
+            "fiscal",
+            version,
         )
+    model_row = c.policy.at("dues.collection_model", on)
+    model = str(model_row.value)
     retained_bp, version = c.policy.number("dues.retained_bp", on)
-    rule = "default"
-    # upward_only: the tax bureau collects only the upward share and the
-    # employer pays the rest to its union directly, so all of this goes up.
-    retained = 0 if model == "upward_only" else share(c.amount_fen, retained_bp)
+    if model == "upward_only":
+        # The tax bureau collects only the upward share and the employer pays
+        # the rest to its union directly, so all of this goes up.
+        retained_bp = 0
+    retained = share(c.amount_fen, retained_bp)
     return DuesSplitAllocated(
         c.period,
         c.amount_fen,
         retained,
         c.amount_fen - retained,
-        rule,
+        "default",
         retained_bp,
         model,
         f"{version};{model_row.version}",
+    )
+
+
+def _refund(
+    union_id: str, base_fen: int, on: date, policy: PolicyTable
+) -> PreparatoryFundRefundIssued:
+    refund_bp, version = policy.number("prep_fund.refund_bp", on)
+    return PreparatoryFundRefundIssued(
+        union_id, base_fen, refund_bp, share(base_fen, refund_bp), version
     )
 
 
@@ -583,21 +691,22 @@ def _convert(c: ConvertAccount, s: Account) -> list[object]:
         return []  # the founding was already taken into account
     out: list[object] = _open_if_needed(s, c.employer_id, "union_funds", "tax")
     out.append(DuesAccountConverted(c.union_id, c.founded_on))
-    if s.prep_collected and not s.refunded:
-        refund_bp, version = c.policy.number("prep_fund.refund_bp", c.founded_on)
-        out.append(
-            PreparatoryFundRefundIssued(
-                c.union_id, s.prep_collected, refund_bp, share(s.prep_collected, refund_bp), version
-            )
-        )
+    unrefunded = s.prep_collected - s.refund_base
+    if unrefunded > 0:
+        out.append(_refund(c.union_id, unrefunded, c.founded_on, c.policy))
     return out
 
 
 def _arrears(c: DetectArrears, s: Account) -> list[object]:
     months, version = c.policy.number("dues.arrears_months", c.today)
+    tolerance, _ = c.policy.number("dues.arrears_tolerance_fen", c.today)
     current = f"{c.today.year:04d}-{c.today.month:02d}"
     unpaid = tuple(
-        sorted(p for p, due in s.assessed.items() if p < current and s.collected.get(p, 0) < due)
+        sorted(
+            p
+            for p, due in s.assessed.items()
+            if p < current and s.collected.get(p, 0) < due - tolerance
+        )
     )
     if len(unpaid) < months or unpaid == s.flagged:
         return []

@@ -31,6 +31,10 @@ class BudgetLineAllocated:
     amount_fen: int
     basis: str
     policy_version: str | None
+    grant_id: str | None
+    """Set when the money is a fiscal grant (joint meeting); None for a baseline or union funds."""
+    nominal_fen: int
+    """The appropriation as decided; ``amount_fen`` is what it adds to the line (see domain)."""
 
 
 @dataclass(frozen=True)
@@ -66,6 +70,18 @@ class ReservationExpired:
     reservation_id: str
     amount_fen: int
     expired_on: date
+    policy_version: str
+
+
+@dataclass(frozen=True)
+class FundsRequestRefused:
+    """A saga's spend or release that cannot apply, answered instead of dropped."""
+
+    reservation_id: str
+    request: str
+    amount_fen: int
+    reason: str
+    detail: str
 
 
 @dataclass(frozen=True)
@@ -82,6 +98,8 @@ class BudgetAdjustmentRequested:
     delta_fen: int
     reason: str
     requested_by: str
+    transfer_id: str | None
+    """A transfer's leg: approved only together with the other leg."""
 
 
 @dataclass(frozen=True)
@@ -113,6 +131,8 @@ class DuesAssessed:
     payroll_fen: int
     rate_bp: int
     amount_fen: int
+    due_fen: int
+    """What the collecting channel should bring in (all of it, or the upward share only)."""
     policy_version: str
 
 
@@ -199,7 +219,7 @@ def _registry() -> EventRegistry:
     reg = EventRegistry()
     schemas = {
         BudgetLineAllocated: event_schema(
-            BudgetLineAllocated, amount_fen=money(), source=one_of(*SOURCES)
+            BudgetLineAllocated, amount_fen=money(), nominal_fen=money(), source=one_of(*SOURCES)
         ),
         FundsReserved: event_schema(FundsReserved, amount_fen=money(), available_after_fen=money()),
         BudgetReservationRefused: event_schema(
@@ -207,6 +227,9 @@ def _registry() -> EventRegistry:
         ),
         ReservationReleased: event_schema(ReservationReleased, amount_fen=money()),
         ReservationExpired: event_schema(ReservationExpired, amount_fen=money()),
+        FundsRequestRefused: event_schema(
+            FundsRequestRefused, amount_fen=money(), request=one_of("spend", "release")
+        ),
         ExpenditureRecorded: event_schema(ExpenditureRecorded, amount_fen=money()),
         BudgetAdjustmentRequested: event_schema(BudgetAdjustmentRequested),
         BudgetAdjusted: event_schema(BudgetAdjusted),
@@ -219,6 +242,7 @@ def _registry() -> EventRegistry:
             kind=one_of(*KINDS),
             payroll_fen=money(),
             amount_fen=money(),
+            due_fen=money(),
             rate_bp=_bp(),
         ),
         DuesCollected: event_schema(DuesCollected, period=_period(), amount_fen=money()),

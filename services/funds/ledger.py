@@ -37,6 +37,7 @@ CHART: MappingProxyType[str, tuple[str, str]] = MappingProxyType(
         "1201": ("应收款项 receivables", "asset"),
         "1501": ("固定资产 fixed assets", "asset"),
         "2101": ("应付上级经费 dues payable upward", "liability"),
+        "2102": ("应付下级经费 dues payable to grassroots unions", "liability"),
         "2201": ("应付款项 payables", "liability"),
         "3001": ("净资产 net assets", "net_assets"),
         "4001": ("拨缴经费收入 dues income", "revenue"),
@@ -67,6 +68,14 @@ class PeriodIsClosed(DomainError):
 
 class UnknownVoucher(DomainError):
     code = "UnknownVoucher"
+
+
+class DuplicateVoucher(DomainError):
+    code = "DuplicateVoucher"
+
+
+class ReversalOutsideYear(DomainError):
+    code = "ReversalOutsideYear"
 
 
 class UnknownRequest(DomainError):
@@ -126,8 +135,11 @@ def evolve_ledger(s: Ledger, e: object) -> Ledger:
 def decide_ledger(c: object, s: Ledger) -> list[object]:
     match c:
         case PostVoucher():
-            if c.voucher_id in s.vouchers:
-                return []
+            seen = s.vouchers.get(c.voucher_id)
+            if isinstance(seen, VoucherPosted):
+                if seen.postings == c.postings and seen.booked_on == c.booked_on:
+                    return []  # the same voucher again
+                raise DuplicateVoucher("another voucher has this id", voucher_id=c.voucher_id)
             return [_voucher(s, c.voucher_id, c.booked_on, c.postings, ref=c.reference)]
         case ReverseVoucher():
             original = s.vouchers.get(c.voucher_id)
@@ -135,6 +147,14 @@ def decide_ledger(c: object, s: Ledger) -> list[object]:
                 raise UnknownVoucher("no such voucher", voucher_id=c.voucher_id)
             if c.voucher_id in s.reversed:
                 return []
+            if c.reversal_id in s.vouchers:
+                raise DuplicateVoucher("the reversal's id is taken", voucher_id=c.reversal_id)
+            if c.booked_on.year != original.booked_on.year:
+                # A closed year stays closed: after year-end, correct with a new voucher.
+                raise ReversalOutsideYear(
+                    "a voucher is reversed within its own fiscal year",
+                    booked_on=original.booked_on.isoformat(),
+                )
             # 工会会计制度: a posted voucher is never edited; a mirror voucher undoes it.
             mirror = tuple(
                 Posting(p.account, p.credit_fen, p.debit_fen, f"reversal: {p.memo}")
@@ -340,6 +360,8 @@ def evolve_grant(s: Grant, e: object) -> Grant:
 def decide_grant(c: object, s: Grant) -> list[object]:
     match c:
         case CommitGrant():
+            if s.committed:
+                return []  # one commitment per grant; more money is another grant
             if c.amount_fen <= 0:
                 raise InvalidAmount("a commitment is positive", field="amount_fen")
             return [

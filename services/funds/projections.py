@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from services.funds import domain as d
 from services.funds import ledger as lg
@@ -35,6 +36,9 @@ from services.funds.ledger_events import (
     VoucherPosted,
 )
 from shared.store import EventStore, RecordedEvent
+
+COUNTY_TIME = ZoneInfo("Asia/Shanghai")
+"""Months in reports are the county's months, not UTC's."""
 
 
 def _streams(store: EventStore, stream_type: str, prefix: str = "") -> list[str]:
@@ -74,7 +78,7 @@ def budget_execution(store: EventStore, fiscal_year: int) -> list[dict[str, Any]
         held: dict[str, int] = {}
         name = ""
         for r, e in _decoded(store, store.read_stream(stream)):
-            m = months[r.recorded_at.strftime("%Y-%m")]
+            m = months[r.recorded_at.astimezone(COUNTY_TIME).strftime("%Y-%m")]
             match e:
                 case BudgetLineAllocated():
                     m["allocated_fen"] += e.amount_fen
@@ -122,12 +126,16 @@ def dues_reconciliation(store: EventStore, employer_id: str) -> dict[str, Any]:
         match e:
             case DuesAssessed():
                 periods[e.period].update(
-                    kind=e.kind, payroll_fen=e.payroll_fen, assessed_fen=e.amount_fen
+                    kind=e.kind,
+                    payroll_fen=e.payroll_fen,
+                    assessed_fen=e.amount_fen,
+                    due_fen=e.due_fen,
                 )
             case DuesCollected() | PreparatoryFundCollected():
                 row = periods[e.period]
                 row["collected_fen"] = row.get("collected_fen", 0) + e.amount_fen
-                row.setdefault("channels", []).append(e.channel)
+                by_channel = row.setdefault("by_channel", {})
+                by_channel[e.channel] = by_channel.get(e.channel, 0) + e.amount_fen
             case DuesSplitAllocated():
                 row = periods[e.period]
                 row["retained_fen"] = row.get("retained_fen", 0) + e.retained_fen

@@ -17,7 +17,14 @@ from services.funds import domain as d
 from services.funds import ledger as lg
 from services.funds import projections
 from services.funds.contract import DUES_COLLECTED
-from services.funds.events import EVENTS, DuesSplitAllocated, PreparatoryFundCollected
+from services.funds.events import (
+    EVENTS,
+    DuesSplitAllocated,
+    EducationTransferAssessed,
+    ExpenditureRecorded,
+    PreparatoryFundCollected,
+    PreparatoryFundRefundIssued,
+)
 from services.funds.ledger_events import Posting
 from services.funds.policy import POLICY
 from shared.decider import Decider, Executed, execute
@@ -138,7 +145,9 @@ class Funds:
         why = f"transfer {p['transfer_id']} {p['from_line']} -> {p['to_line']}: {p['reason']}"
         with self.store.pool.connection() as conn, conn.transaction():
             for line, delta, leg in _legs(p):
-                c = d.RequestAdjustment(f"{p['transfer_id']}:{leg}", delta, why, actor)
+                c = d.RequestAdjustment(
+                    f"{p['transfer_id']}:{leg}", delta, why, actor, p["transfer_id"]
+                )
                 self._line(p["fiscal_year"], line, c, f"transfer:{p['transfer_id']}:{leg}", conn)
         return {"transfer_id": p["transfer_id"], "status": "pending approval"}
 
@@ -149,7 +158,7 @@ class Funds:
         actor = self.context.metadata()["actor"]
         with self.store.pool.connection() as conn, conn.transaction():
             for line, _, leg in _legs(p):
-                c = d.ApproveAdjustment(f"{p['transfer_id']}:{leg}", actor)
+                c = d.ApproveAdjustment(f"{p['transfer_id']}:{leg}", actor, p["transfer_id"])
                 key = f"transfer-approve:{p['transfer_id']}:{leg}"
                 self._line(p["fiscal_year"], line, c, key, conn)
         return {"transfer_id": p["transfer_id"], "status": "applied"}
@@ -164,11 +173,9 @@ class Funds:
     @rpc
     def declare_payroll(self, payload: dict[str, Any]) -> dict[str, Any]:
         p = load(cmd.PayrollDeclaration(), payload, "declare_payroll")
-        c = d.DeclarePayroll(
-            p["employer_id"], p["period"], p["kind"], p["payroll_fen"], self.clock.now().date()
-        )
-        key = f"payroll:{p['employer_id']}:{p['period']}"
-        self._account(p["employer_id"], c, key)
+        c = d.DeclarePayroll(p["employer_id"], p["period"], p["kind"], p["payroll_fen"])
+        # Keyed by the call: a correction back to an earlier figure is a new decision.
+        self._account(p["employer_id"], c, f"payroll:{self._call_key()}")
         return projections.dues_reconciliation(self.store.store, p["employer_id"])
 
     @rpc
@@ -192,20 +199,29 @@ class Funds:
         """Record money collected for an employer, and its voucher."""
         done = self._account(c.employer_id, c, command_id, conn)
         credits: list[Posting] = []
+        refunds: list[Posting] = []
         for e in done.events:
             if isinstance(e, DuesSplitAllocated):
+                # The county federation's books: the grassroots union's share is
+                # owed down to it; the upward share is the county's income when the
+                # county is the end of the line (fiscal remittance), else owed upward.
+                up = "4001" if e.rule == "fiscal_remittance" else "2101"
                 credits += [
-                    Posting("4001", 0, e.retained_fen, f"dues {e.period} kept"),
-                    Posting("2101", 0, e.upward_fen, f"dues {e.period} upward ({e.rule})"),
+                    Posting("2102", 0, e.retained_fen, f"dues {e.period} to the union"),
+                    Posting(up, 0, e.upward_fen, f"dues {e.period} upward ({e.rule})"),
                 ]
             elif isinstance(e, PreparatoryFundCollected):
                 credits.append(Posting("4301", 0, e.amount_fen, f"建会筹备金 {e.period}"))
+            elif isinstance(e, PreparatoryFundRefundIssued):
+                refunds += _refund_postings(e)
         credits = [x for x in credits if x.credit_fen > 0]
+        ref = f"{c.employer_id}-{c.voucher_no}"
         if credits:
-            bank = Posting(
-                "1002", sum(x.credit_fen for x in credits), 0, f"{c.channel} {c.voucher_no}"
-            )
-            self._voucher(f"DUES-{c.voucher_no}", (bank, *credits), c.employer_id, conn)
+            total = sum(x.credit_fen for x in credits)
+            bank = Posting("1002", total, 0, f"{c.channel} {c.voucher_no}")
+            self._voucher(f"DUES-{ref}", (bank, *credits), c.employer_id, conn)
+        if refunds:
+            self._voucher(f"REFUND-{ref}", tuple(refunds), c.employer_id, conn)
 
     @rpc
     def declare_school_budget(self, payload: dict[str, Any]) -> dict[str, Any]:
@@ -214,8 +230,26 @@ class Funds:
         c = d.DeclareSchoolBudget(
             p["employer_id"], p["fiscal_year"], p["budgeted_fen"], self.clock.now().date()
         )
-        key = f"school-budget:{p['employer_id']}:{p['fiscal_year']}:{p['budgeted_fen']}"
-        self._account(p["employer_id"], c, key)
+        stream = d.account_stream(p["employer_id"])
+        with self.store.pool.connection() as conn, conn.transaction():
+            prior = load_stream(self.store.store, d.DUES_ACCOUNT, stream, conn).state
+            before = prior.school_owed.get(p["fiscal_year"], 0)
+            done = self._account(p["employer_id"], c, f"school-budget:{self._call_key()}", conn)
+            for e in done.events:
+                if isinstance(e, EducationTransferAssessed) and e.amount_fen != before:
+                    # What the school owes the county: a receivable and county income
+                    # (a revision books the difference, in whichever direction).
+                    delta = e.amount_fen - before
+                    postings = (
+                        Posting(
+                            "1201", max(delta, 0), max(-delta, 0), f"education 40 % {e.fiscal_year}"
+                        ),
+                        Posting(
+                            "4001", max(-delta, 0), max(delta, 0), f"education 40 % {e.fiscal_year}"
+                        ),
+                    )
+                    vid = f"EDU-{p['employer_id']}-{e.fiscal_year}-{self._call_key()}"
+                    self._voucher(vid, postings, p["employer_id"], conn)
         return projections.dues_reconciliation(self.store.store, p["employer_id"])
 
     @rpc
@@ -248,7 +282,16 @@ class Funds:
         def convert(conn: psycopg.Connection) -> None:
             for employer in p["employer_ids"]:
                 c = d.ConvertAccount(employer, p["union_id"], p["founded_on"])
-                self._account(employer, c, f"founded:{envelope.event_id}", conn)
+                done = self._account(employer, c, f"founded:{envelope.event_id}", conn)
+                refunds = [
+                    x
+                    for e in done.events
+                    if isinstance(e, PreparatoryFundRefundIssued)
+                    for x in _refund_postings(e)
+                ]
+                if refunds:
+                    vid = f"REFUND-{employer}-{p['union_id']}"
+                    self._voucher(vid, tuple(refunds), employer, conn)
 
         self._react(envelope, "on_union_founded", convert)
 
@@ -344,7 +387,8 @@ class Funds:
                     Posting("1002", p["amount_fen"], 0, p["voucher_ref"]),
                     Posting("4201", 0, p["amount_fen"], f"grant {p['grant_id']}"),
                 )
-                self._voucher(f"GRANT-{p['voucher_ref']}", postings, p["grant_id"], conn)
+                vid = f"GRANT-{p['grant_id']}-{p['voucher_ref']}"
+                self._voucher(vid, postings, p["grant_id"], conn)
         state = done.state
         return {
             "grant_id": p["grant_id"],
@@ -386,6 +430,7 @@ class Funds:
                 "fiscal_allocation",
                 p["amount_fen"],
                 p["decision_ref"],
+                grant_id=p["grant_id"],
             )
             self._line(p["fiscal_year"], p["line"], a, f"grant-allocate:{p['grant_id']}", conn)
 
@@ -393,7 +438,7 @@ class Funds:
     def commit_project_funds(self, payload: dict[str, Any]) -> dict[str, Any]:
         p = load(cmd.ProjectCommitment(), payload, "commit_project_funds")
         c = lg.CommitProjectFunds(p["project_id"], p["amount_fen"], p["source"])
-        key = f"project:{p['project_id']}:{p['source']}:{p['amount_fen']}"
+        key = f"project:{p['project_id']}:{p['commitment_id']}"
         done = self._execute(lg.PROJECT, lg.project_stream(p["project_id"]), c, key)
         return _project(done.state)
 
@@ -411,7 +456,8 @@ class Funds:
                     Posting("5301", p["amount_fen"], 0, f"{p['project_id']} {p['milestone']}"),
                     Posting("1002", 0, p["amount_fen"], p["voucher_ref"]),
                 )
-                self._voucher(f"PROJECT-{p['voucher_ref']}", postings, p["project_id"], conn)
+                vid = f"PROJECT-{p['project_id']}-{p['voucher_ref']}"
+                self._voucher(vid, postings, p["project_id"], conn)
         return _project(done.state)
 
     @rpc
@@ -490,33 +536,36 @@ class Funds:
         return answer
 
     def _reservation_requested(self, envelope: Envelope, handler: str) -> None:
-        p = _data(cmd.ReservationRequest, envelope)
+        p = _saga(cmd.ReservationRequest, envelope)
         requester = f"{envelope.source}:{envelope.actor}"
         self._react(envelope, handler, lambda conn: self._reserve(p, requester, conn))
 
     def _release_requested(self, envelope: Envelope, handler: str) -> None:
-        p = _data(cmd.ReleaseRequest, envelope)
-        c = d.Release(p["request_id"], p["reason"])
+        p = _saga(cmd.ReleaseRequest, envelope)
+        c = d.Release(p["request_id"], p["reason"], answer_refusal=True)
         key = f"release:{p['request_id']}"
         self._react(
             envelope, handler, lambda conn: self._line(p["fiscal_year"], p["line"], c, key, conn)
         )
 
     def _spend_reported(self, envelope: Envelope, handler: str) -> None:
-        p = _data(cmd.SpendReport, envelope)
-        self._react(envelope, handler, lambda conn: self._spend(p, conn))
+        p = _saga(cmd.SpendReport, envelope)
+        self._react(envelope, handler, lambda conn: self._spend(p, conn, answer_refusal=True))
 
-    def _spend(self, p: dict[str, Any], conn: psycopg.Connection) -> Executed[d.Line, object]:
-        c = d.ConfirmSpend(p["request_id"], p["amount_fen"], p["voucher_ref"])
+    def _spend(
+        self, p: dict[str, Any], conn: psycopg.Connection, *, answer_refusal: bool = False
+    ) -> Executed[d.Line, object]:
+        c = d.ConfirmSpend(p["request_id"], p["amount_fen"], p["voucher_ref"], answer_refusal)
         done = self._line(p["fiscal_year"], p["line"], c, f"spend:{p['request_id']}", conn)
-        if done.events and p["amount_fen"] > 0:
+        if any(isinstance(e, ExpenditureRecorded) for e in done.events) and p["amount_fen"] > 0:
             # Audit need 2 (§4.5): every yuan paid out ends in a voucher.
             expense = LINE_ACCOUNTS.get(p["line"], "5001")
             postings = (
                 Posting(expense, p["amount_fen"], 0, f"{p['line']} {p['request_id']}"),
                 Posting("1002", 0, p["amount_fen"], p["voucher_ref"]),
             )
-            self._voucher(f"SPEND-{p['request_id']}", postings, p["request_id"], conn)
+            vid = f"SPEND-{p['fiscal_year']}-{p['line']}-{p['request_id']}"
+            self._voucher(vid, postings, p["request_id"], conn)
         return done
 
     def _react(
@@ -526,6 +575,10 @@ class Funds:
         fn: Callable[[psycopg.Connection], Any],
     ) -> None:
         self.store.once(message, handler, fn)
+
+    def _call_key(self) -> str:
+        """A command id for commands without a natural one: the RPC call's own id."""
+        return self.context.call_id or self.context.metadata()["actor"]
 
     def _voucher(
         self,
@@ -579,6 +632,20 @@ class Funds:
             max_attempts=LINE_ATTEMPTS,
             conn=conn,
         )
+
+
+def _saga(schema: type[Schema], envelope: Envelope) -> dict[str, Any]:
+    """A saga request: its id is the source's, so two services' ids never meet."""
+    p = _data(schema, envelope)
+    return {**p, "request_id": f"{envelope.source}:{p['request_id']}"}
+
+
+def _refund_postings(e: PreparatoryFundRefundIssued) -> list[Posting]:
+    # 60 % of the 建会筹备金 goes back to the new union: less income, owed down.
+    return [
+        Posting("4301", e.amount_fen, 0, f"建会筹备金 refund to {e.union_id}"),
+        Posting("2102", 0, e.amount_fen, f"建会筹备金 refund to {e.union_id}"),
+    ]
 
 
 def _data(schema: type[Schema], envelope: Envelope) -> dict[str, Any]:

@@ -207,6 +207,11 @@ def test_a_union_founded_in_orgs_converts_the_account_and_refunds_the_fund(mq: W
     )
     with rpc(mq) as funds:
         account = funds.funds.dues_reconciliation(EMPLOYER)
+        ledger = funds.funds.trial_balance(2026)
+    books = {a["account"]: (a["debit_fen"], a["credit_fen"]) for a in ledger["accounts"]}
+    assert books["4301"] == (2_400_000, 4_000_000)  # 建会筹备金 in, 60 % of it refunded
+    assert books["2102"] == (0, 2_400_000)  # owed to the new union
+    assert ledger["balanced"]
     assert (account["mode"], account["union_id"]) == ("union_funds", "U-341522-0099")
     assert account["periods"]["2026-08"]["assessed_fen"] == 2_000_000  # 2 % of payroll
     assert account["refunds"] == [
@@ -258,7 +263,7 @@ def test_a_reservation_saga_from_aids_log_is_answered_on_funds_events(mq: World)
         envelope = json.loads(message.body)
         answers[envelope["data"]["reservation_id"]] = envelope["event_type"]
     # 30,000 yuan each from the 40,000-yuan line: whichever comes first is granted.
-    assert set(answers) == {"r-1", "r-2"}
+    assert set(answers) == {"aid:r-1", "aid:r-2"}  # ids are the requester's, prefixed
     assert sorted(answers.values()) == ["BudgetReservationRefused", "FundsReserved"]
 
 
@@ -354,7 +359,8 @@ def test_money_from_the_joint_meeting_to_a_voucher_and_a_balanced_ledger(mq: Wor
     accounts = {a["account"]: a for a in balance["accounts"]}
     assert balance["balanced"] and balance["vouchers"] == 2
     assert accounts["5101"]["debit_fen"] == 480_000  # the 送温暖 spend
-    assert (accounts["4001"]["credit_fen"], accounts["2101"]["credit_fen"]) == (120_000, 80_000)
+    # the grassroots union's 60 % is owed down to it, the 40 % upward
+    assert (accounts["2102"]["credit_fen"], accounts["2101"]["credit_fen"]) == (120_000, 80_000)
     assert refused["recorded"] == ["AssetTransferRefused"]
     (asset,) = register
     assert asset["holder"] == "county-federation"

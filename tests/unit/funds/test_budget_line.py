@@ -23,12 +23,15 @@ from services.funds.domain import (
     RequestAdjustment,
     Reserve,
     SpendExceedsReservation,
+    TransferLegsTogether,
     UnknownReservation,
 )
 from services.funds.events import (
     BudgetAdjusted,
+    BudgetLineAllocated,
     BudgetReservationRefused,
     ExpenditureRecorded,
+    FundsRequestRefused,
     FundsReserved,
     ReservationExpired,
     ReservationReleased,
@@ -60,7 +63,7 @@ def test_rule_a_reservation_within_the_line_is_granted_and_expires_after_the_per
     assert isinstance(reserved, FundsReserved)
     assert reserved.available_after_fen == 3_700_000
     assert reserved.expires_on == date(2026, 12, 24)  # 30 days, budget.reservation_days
-    assert reserved.policy_version == "budget.reservation_days@2022-03-15"
+    assert reserved.policy_version == "budget.reservation_days@2022-01-01"
     assert state.available == 3_700_000
 
 
@@ -77,9 +80,26 @@ def test_rule_the_same_request_gets_its_first_answer() -> None:
     assert sum(isinstance(e, FundsReserved) for e in events) == 1
 
 
-def test_rule_nothing_is_reserved_from_a_line_that_was_never_allocated() -> None:
-    with pytest.raises(LineNotAllocated):
-        run(reserve("r1", 100))
+def test_rule_a_request_on_a_line_never_allocated_is_answered_with_a_refusal() -> None:
+    state, events = run(reserve("r1", 100))
+    assert events == [
+        BudgetReservationRefused("r1", 100, "case-r1", "caseworker-1", "LineNotAllocated", 0)
+    ]
+    assert state.available == 0
+    with pytest.raises(LineNotAllocated):  # an adjustment still needs a line
+        run(RequestAdjustment("a1", 5, "x", "finance-1"))
+
+
+def test_rule_a_sagas_spend_or_release_that_cannot_apply_is_answered() -> None:
+    _, events = run(
+        HARDSHIP,
+        ConfirmSpend("nope", 10, "V", answer_refusal=True),
+        Release("nope", "cancelled", answer_refusal=True),
+    )
+    assert [(e.request, e.reason) for e in events[1:] if isinstance(e, FundsRequestRefused)] == [
+        ("spend", "UnknownReservation"),
+        ("release", "UnknownReservation"),
+    ]
 
 
 def test_rule_amounts_are_positive() -> None:
@@ -124,7 +144,9 @@ def test_rule_unconfirmed_reservations_expire_after_the_policy_period() -> None:
         reserve("new", 200, date(2026, 11, 20)),
         ExpireReservations(date(2026, 11, 24)),
     )
-    assert events[-1] == ReservationExpired("old", 100, date(2026, 11, 24))
+    assert events[-1] == ReservationExpired(
+        "old", 100, date(2026, 11, 24), "budget.reservation_days@2022-01-01"
+    )
     assert set(state.open) == {"new"}
 
 
@@ -137,6 +159,48 @@ def test_rule_maker_checker_an_adjustment_needs_a_second_person() -> None:
         "a1", -1_000_000, "county budget revised", "finance-1", "leader-1"
     )
     assert state.allocated == 3_000_000
+
+
+def test_rule_maker_checker_a_transfers_legs_are_approved_together() -> None:
+    leg = RequestAdjustment("t1:in", 1_000, "transfer t1", "finance-1", transfer_id="t1")
+    with pytest.raises(TransferLegsTogether):
+        run(HARDSHIP, leg, ApproveAdjustment("t1:in", "leader-1"))
+    state, _ = run(HARDSHIP, leg, ApproveAdjustment("t1:in", "leader-1", transfer_id="t1"))
+    assert state.allocated == 4_001_000
+    _, again = run(
+        HARDSHIP,
+        leg,
+        ApproveAdjustment("t1:in", "leader-1", transfer_id="t1"),
+        leg,
+        ApproveAdjustment("t1:in", "leader-1", transfer_id="t1"),
+    )
+    assert sum(isinstance(e, BudgetAdjusted) for e in again) == 1  # applied once
+
+
+def test_rule_a_joint_meeting_grant_confirms_the_policy_baseline_before_adding() -> None:
+    baseline = Allocate(
+        2026,
+        "warmth",
+        "送温暖",
+        "fiscal_allocation",
+        60_000_000,
+        "notice 十二",
+        "budget.fiscal.warmth_fen@2022-01-01",
+    )
+    grant = Allocate(
+        2026, "warmth", "送温暖", "fiscal_allocation", 60_000_000, "JM-1", grant_id="G1"
+    )
+    more = Allocate(
+        2026, "warmth", "送温暖", "fiscal_allocation", 10_000_000, "JM-2", grant_id="G2"
+    )
+    state, _ = run(baseline, grant)
+    assert state.allocated == 60_000_000  # the same money, not twice
+    state, _ = run(baseline, grant, more)
+    assert state.allocated == 70_000_000
+    state, events = run(grant, baseline, more)
+    assert state.allocated == 70_000_000  # in either order
+    added = [e.amount_fen for e in events if isinstance(e, BudgetLineAllocated)]
+    assert added == [60_000_000, 0, 10_000_000]  # each on record
 
 
 def test_rule_a_line_is_never_cut_below_what_is_committed() -> None:

@@ -72,7 +72,7 @@ def test_rule_dues_are_two_percent_of_payroll_rounded_half_up_to_the_fen() -> No
     _, events = run(collect("2026-10", 2_500_000))
     assessed = next(e for e in events if isinstance(e, DuesAssessed))
     assert (assessed.rate_bp, assessed.amount_fen) == (200, 2_500_000)
-    assert assessed.policy_version == "dues.rate_bp@2022-03-15"
+    assert assessed.policy_version == "dues.rate_bp@2001-10-27"
     assert share(25, 200) == 1  # 0.5 fen rounds up
     assert share(24, 200) == 0  # 0.48 fen rounds down
 
@@ -114,7 +114,7 @@ def test_rule_education_schools_owe_the_county_forty_percent_of_their_yearly_bud
     state, events = run(budget, state=school)
     assert events == [
         EducationTransferAssessed(
-            2026, 30_000_001, 4000, 12_000_000, "dues.education_county_bp@2022-03-15"
+            2026, 30_000_001, 4000, 12_000_000, "dues.education_county_bp@2022-01-01"
         )
     ]
     _, same = run(budget, state=state)
@@ -166,20 +166,15 @@ def test_rule_preparatory_fund_is_refunded_at_sixty_percent_when_the_union_is_fo
 
 
 def test_rule_arrears_after_n_months_assessed_and_unpaid() -> None:
-    declared = [
-        DeclarePayroll(EMPLOYER, f"2026-0{m}", "dues", 10_000_000, date(2026, m, 1))
-        for m in (6, 7, 8)
-    ]
+    declared = [DeclarePayroll(EMPLOYER, f"2026-0{m}", "dues", 10_000_000) for m in (6, 7, 8)]
     state, _ = run(*declared, collect("2026-06", 200_000))
     _, none_yet = run(DetectArrears(date(2026, 9, 10)), state=state)
     assert none_yet == []  # two months unpaid, the parameter is three
-    state, _ = run(
-        DeclarePayroll(EMPLOYER, "2026-09", "dues", 10_000_000, date(2026, 9, 1)), state=state
-    )
+    state, _ = run(DeclarePayroll(EMPLOYER, "2026-09", "dues", 10_000_000), state=state)
     state, events = run(DetectArrears(date(2026, 10, 10)), state=state)
     assert events == [
         ArrearsDetected(
-            ("2026-07", "2026-08", "2026-09"), 3, 600_000, "dues.arrears_months@2022-03-15"
+            ("2026-07", "2026-08", "2026-09"), 3, 600_000, "dues.arrears_months@2022-01-01"
         )
     ]
     _, again = run(DetectArrears(date(2026, 10, 11)), state=state)
@@ -193,3 +188,70 @@ def test_rule_fiscally_funded_bodies_remit_their_dues_in_full_to_the_county() ->
     _, events = run(fiscal)
     split = next(e for e in events if isinstance(e, DuesSplitAllocated))
     assert (split.rule, split.retained_fen, split.upward_fen) == ("fiscal_remittance", 0, 200_000)
+    assert split.policy_version == "dues.fiscal_remittance_bp@2022-01-01"
+
+
+def upward_only() -> PolicyTable:
+    return PolicyTable(
+        [
+            *POLICY.rows(),
+            Parameter("dues.collection_model", "upward_only", date(2026, 1, 1), "m@2026", "test"),
+        ]
+    )
+
+
+def test_rule_arrears_compare_with_what_the_channel_should_bring_in() -> None:
+    # Under upward_only the tax bureau collects 40 % of the 2 %: that is not arrears.
+    declared = [
+        DeclarePayroll(EMPLOYER, f"2026-0{m}", "dues", 10_000_000, upward_only()) for m in (6, 7, 8)
+    ]
+    paid = [
+        collect(f"2026-0{m}", 80_000, payroll=10_000_000, policy=upward_only()) for m in (6, 7, 8)
+    ]
+    state, _ = run(*declared, *paid)
+    assert state.assessed["2026-06"] == 80_000  # due from the channel: the upward 40 %
+    _, none = run(DetectArrears(date(2026, 10, 1)), state=state)
+    assert none == []
+
+
+def test_rule_a_fen_of_rounding_at_the_tax_bureau_is_not_arrears() -> None:
+    declared = [DeclarePayroll(EMPLOYER, f"2026-0{m}", "dues", 10_000_000) for m in (6, 7, 8)]
+    short = [collect(f"2026-0{m}", 199_999, payroll=10_000_000) for m in (6, 7, 8)]
+    state, _ = run(*declared, *short)
+    _, none = run(DetectArrears(date(2026, 10, 1)), state=state)
+    assert none == []  # within dues.arrears_tolerance_fen
+
+
+def test_rule_a_corrected_payroll_replaces_the_months_assessment() -> None:
+    state, events = run(
+        DeclarePayroll(EMPLOYER, "2026-06", "dues", 10_000_000),
+        DeclarePayroll(EMPLOYER, "2026-06", "dues", 12_000_000),
+        DeclarePayroll(EMPLOYER, "2026-06", "dues", 12_000_000),
+    )
+    assert sum(isinstance(e, DuesAssessed) for e in events) == 2
+    assert state.assessed["2026-06"] == 240_000
+
+
+def test_rule_preparatory_fund_collected_after_the_founding_is_refunded_too() -> None:
+    founded, _ = run(
+        collect("2026-08", 1_000_000, kind="preparatory_fund"),
+        ConvertAccount(EMPLOYER, "union-77", date(2026, 10, 1)),
+    )
+    _, events = run(collect("2026-09", 500_000, kind="preparatory_fund"), state=founded)
+    refund = events[-1]
+    assert isinstance(refund, PreparatoryFundRefundIssued)
+    assert (refund.union_id, refund.collected_fen, refund.amount_fen) == (
+        "union-77",
+        500_000,
+        300_000,
+    )
+
+
+def test_rule_the_education_rule_comes_before_fiscal_remittance() -> None:
+    school = run(AssignSector(EMPLOYER, "education"))[0]
+    fiscal = RecordCollection(
+        EMPLOYER, "2026-10", "dues", "fiscal", 10_000_000, 200_000, "F-1", date(2026, 11, 1)
+    )
+    _, events = run(fiscal, state=school)
+    split = next(e for e in events if isinstance(e, DuesSplitAllocated))
+    assert (split.rule, split.upward_fen) == ("education", 0)  # its 40 % is the yearly budget's

@@ -144,3 +144,24 @@ def test_rule_the_service_centre_spends_only_what_is_committed() -> None:
         run(PROJECT, commit, RecordProjectSpend("P1", 5_000_000_01, "build", "B-10"))
     with pytest.raises(InvalidAmount):
         run(PROJECT, CommitProjectFunds("P1", 0, "nothing"))
+
+
+def test_rule_a_closed_year_stays_closed_reversals_stay_in_their_year() -> None:
+    from services.funds.ledger import DuplicateVoucher, ReversalOutsideYear
+
+    with pytest.raises(ReversalOutsideYear):
+        run(
+            LEDGER,
+            PostVoucher("V1", DAY, PAID, "x"),
+            ReverseVoucher("V1", "R1", date(2027, 1, 5), "late"),
+        )
+    with pytest.raises(DuplicateVoucher):
+        run(
+            LEDGER,
+            PostVoucher("V1", DAY, PAID, "x"),
+            PostVoucher("V2", DAY, PAID, "y"),
+            ReverseVoucher("V1", "V2", DAY, "id taken"),
+        )
+    other = (Posting("5001", 1, 0, ""), Posting("1002", 0, 1, ""))
+    with pytest.raises(DuplicateVoucher):
+        run(LEDGER, PostVoucher("V1", DAY, PAID, "x"), PostVoucher("V1", DAY, other, "x"))
