@@ -251,3 +251,12 @@ class SchoolBudget(Schema):
     employer_id = fields.String(required=True, validate=validate.Regexp(CREDIT_CODE))
     fiscal_year = _year()
     budgeted_fen = _fen(0)
+
+
+class DuesTransfer(Schema):
+    employer_id = fields.String(required=True, validate=validate.Regexp(CREDIT_CODE))
+    direction = fields.String(required=True, validate=validate.OneOf(["down", "up"]))
+    amount_fen = _fen()
+    to = _text()
+    voucher_ref = _text(100)
+    transferred_on = fields.Date(required=True)

@@ -23,6 +23,7 @@ from services.funds.events import (
     DuesCollected,
     DuesSectorAssigned,
     DuesSplitAllocated,
+    DuesTransferred,
     EducationTransferAssessed,
     ExpenditureRecorded,
     FundsRequestRefused,
@@ -76,6 +77,10 @@ class TransferLegsTogether(DomainError):
 
 class NotEducationSector(DomainError):
     code = "NotEducationSector"
+
+
+class TransferExceedsOwed(DomainError):
+    code = "TransferExceedsOwed"
 
 
 def share(amount_fen: int, bp: int) -> int:
@@ -452,6 +457,11 @@ class Account:
     flagged: tuple[str, ...] = ()
     school_budgets: MappingProxyType[int, int] = field(default_factory=lambda: MappingProxyType({}))
     school_owed: MappingProxyType[int, int] = field(default_factory=lambda: MappingProxyType({}))
+    owed_down: int = 0
+    """The grassroots union's shares and refunds not yet paid down to it."""
+    owed_up: int = 0
+    """Upward shares not yet paid to the higher levels."""
+    transfers: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -508,6 +518,18 @@ class DeclareSchoolBudget:
 
 
 @dataclass(frozen=True)
+class TransferDues:
+    """The county pays on what it holds for others (audit need 4: transfers up and down)."""
+
+    employer_id: str
+    direction: str
+    amount_fen: int
+    to: str
+    voucher_ref: str
+    transferred_on: date
+
+
+@dataclass(frozen=True)
 class DetectArrears:
     today: date
     policy: PolicyTable = POLICY
@@ -537,7 +559,20 @@ def evolve_account(s: Account, e: object) -> Account:
         case DuesAccountConverted():
             return replace(s, mode="union_funds", union_id=e.union_id)
         case PreparatoryFundRefundIssued():
-            return replace(s, refund_base=s.refund_base + e.collected_fen)
+            return replace(
+                s, refund_base=s.refund_base + e.collected_fen, owed_down=s.owed_down + e.amount_fen
+            )
+        case DuesSplitAllocated():
+            up = 0 if e.rule == "fiscal_remittance" else e.upward_fen  # the county's own
+            return replace(s, owed_down=s.owed_down + e.retained_fen, owed_up=s.owed_up + up)
+        case DuesTransferred():
+            down = e.amount_fen if e.direction == "down" else 0
+            return replace(
+                s,
+                owed_down=s.owed_down - down,
+                owed_up=s.owed_up - (e.amount_fen - down),
+                transfers=s.transfers | {e.voucher_ref},
+            )
         case DuesSectorAssigned():
             return replace(s, sector=e.sector)
         case ArrearsDetected():
@@ -570,6 +605,20 @@ def decide_account(c: object, s: Account) -> list[object]:
             return [] if s.sector == c.sector else [*out, DuesSectorAssigned(c.sector)]
         case DetectArrears():
             return _arrears(c, s)
+        case TransferDues():
+            if c.voucher_ref in s.transfers:
+                return []
+            owed = s.owed_down if c.direction == "down" else s.owed_up
+            if not 0 < c.amount_fen <= owed:
+                raise TransferExceedsOwed(
+                    "a transfer pays at most what is held for them",
+                    direction=c.direction,
+                    owed_fen=owed,
+                    amount_fen=c.amount_fen,
+                )
+            return [
+                DuesTransferred(c.direction, c.amount_fen, c.to, c.voucher_ref, c.transferred_on)
+            ]
         case DeclareSchoolBudget():
             if s.sector != "education":
                 raise NotEducationSector(

@@ -200,6 +200,17 @@ class EducationTransferAssessed:
 
 
 @dataclass(frozen=True)
+class DuesTransferred:
+    """Money paid on: the union's share down to it, or the upward share to higher levels."""
+
+    direction: str
+    amount_fen: int
+    to: str
+    voucher_ref: str
+    transferred_on: date
+
+
+@dataclass(frozen=True)
 class ArrearsDetected:
     periods: tuple[str, ...]
     months: int
@@ -266,6 +277,9 @@ def _registry() -> EventRegistry:
         ),
         DuesSectorAssigned: event_schema(DuesSectorAssigned),
         ArrearsDetected: event_schema(ArrearsDetected, amount_fen=money()),
+        DuesTransferred: event_schema(
+            DuesTransferred, amount_fen=money(), direction=one_of("down", "up")
+        ),
         EducationTransferAssessed: event_schema(
             EducationTransferAssessed, budgeted_fen=money(), amount_fen=money(), county_bp=_bp()
         ),

@@ -22,6 +22,7 @@ from services.funds.events import (
     DuesAssessed,
     DuesCollected,
     DuesSplitAllocated,
+    DuesTransferred,
     EducationTransferAssessed,
     ExpenditureRecorded,
     FundsReserved,
@@ -121,6 +122,7 @@ def dues_reconciliation(store: EventStore, employer_id: str) -> dict[str, Any]:
         "refunds": [],
         "arrears": [],
         "education_transfers": {},
+        "transfers": [],
     }
     for _, e in _decoded(store, store.read_stream(d.account_stream(employer_id))):
         match e:
@@ -151,6 +153,16 @@ def dues_reconciliation(store: EventStore, employer_id: str) -> dict[str, Any]:
                 )
             case ArrearsDetected():
                 summary["arrears"].append({"periods": list(e.periods), "amount_fen": e.amount_fen})
+            case DuesTransferred():
+                summary["transfers"].append(
+                    {
+                        "direction": e.direction,
+                        "to": e.to,
+                        "amount_fen": e.amount_fen,
+                        "voucher_ref": e.voucher_ref,
+                        "on": e.transferred_on.isoformat(),
+                    }
+                )
             case EducationTransferAssessed():
                 summary["education_transfers"][e.fiscal_year] = {
                     "budgeted_fen": e.budgeted_fen,
@@ -161,6 +173,8 @@ def dues_reconciliation(store: EventStore, employer_id: str) -> dict[str, Any]:
         e for _, e in _decoded(store, store.read_stream(d.account_stream(employer_id)))
     )
     summary.update(
+        owed_down_fen=state.owed_down,
+        owed_up_fen=state.owed_up,
         mode=state.mode,
         union_id=state.union_id,
         sector=state.sector,

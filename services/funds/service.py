@@ -253,6 +253,31 @@ class Funds:
         return projections.dues_reconciliation(self.store.store, p["employer_id"])
 
     @rpc
+    def record_dues_transfer(self, payload: dict[str, Any]) -> dict[str, Any]:
+        """Pay a grassroots union its share (down) or the higher levels theirs (up)."""
+        p = load(cmd.DuesTransfer(), payload, "record_dues_transfer")
+        c = d.TransferDues(
+            p["employer_id"],
+            p["direction"],
+            p["amount_fen"],
+            p["to"],
+            p["voucher_ref"],
+            p["transferred_on"],
+        )
+        payable = "2102" if p["direction"] == "down" else "2101"
+        with self.store.pool.connection() as conn, conn.transaction():
+            key = f"transfer-dues:{p['voucher_ref']}"
+            done = self._account(p["employer_id"], c, key, conn)
+            if done.events:
+                postings = (
+                    Posting(payable, p["amount_fen"], 0, f"dues {p['direction']} to {p['to']}"),
+                    Posting("1002", 0, p["amount_fen"], p["voucher_ref"]),
+                )
+                vid = f"TRANSFER-{p['employer_id']}-{p['voucher_ref']}"
+                self._voucher(vid, postings, p["employer_id"], conn)
+        return projections.dues_reconciliation(self.store.store, p["employer_id"])
+
+    @rpc
     def dues_reconciliation(self, employer_id: str) -> dict[str, Any]:
         return projections.dues_reconciliation(self.store.store, str(employer_id))
 

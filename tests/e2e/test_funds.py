@@ -322,6 +322,17 @@ def test_money_from_the_joint_meeting_to_a_voucher_and_a_balanced_ledger(mq: Wor
                 "collected_on": "2026-11-02",
             }
         )
+        account = funds.funds.record_dues_transfer(
+            {
+                "employer_id": EMPLOYER,
+                "direction": "down",
+                "amount_fen": 120_000,
+                "to": "U-341522-0099",
+                "voucher_ref": "BANK-78",
+                "transferred_on": "2026-11-20",
+            }
+        )
+        assert (account["owed_down_fen"], account["owed_up_fen"]) == (0, 80_000)
         balance = funds.funds.trial_balance(2026)
         (line,) = funds.funds.budget_execution(2026)
         funds.funds.request_asset_change(
@@ -357,10 +368,11 @@ def test_money_from_the_joint_meeting_to_a_voucher_and_a_balanced_ledger(mq: Wor
         20_000,
     )
     accounts = {a["account"]: a for a in balance["accounts"]}
-    assert balance["balanced"] and balance["vouchers"] == 2
+    assert balance["balanced"] and balance["vouchers"] == 3
     assert accounts["5101"]["debit_fen"] == 480_000  # the 送温暖 spend
-    # the grassroots union's 60 % is owed down to it, the 40 % upward
+    # the grassroots union's 60 % is owed down to it (and paid), the 40 % upward
     assert (accounts["2102"]["credit_fen"], accounts["2101"]["credit_fen"]) == (120_000, 80_000)
+    assert accounts["2102"]["debit_fen"] == 120_000
     assert refused["recorded"] == ["AssetTransferRefused"]
     (asset,) = register
     assert asset["holder"] == "county-federation"

@@ -18,6 +18,8 @@ from services.funds.domain import (
     DetectArrears,
     NotEducationSector,
     RecordCollection,
+    TransferDues,
+    TransferExceedsOwed,
     share,
 )
 from services.funds.events import (
@@ -27,6 +29,7 @@ from services.funds.events import (
     DuesAssessed,
     DuesCollected,
     DuesSplitAllocated,
+    DuesTransferred,
     EducationTransferAssessed,
     PreparatoryFundCollected,
     PreparatoryFundRefundIssued,
@@ -255,3 +258,19 @@ def test_rule_the_education_rule_comes_before_fiscal_remittance() -> None:
     _, events = run(fiscal, state=school)
     split = next(e for e in events if isinstance(e, DuesSplitAllocated))
     assert (split.rule, split.upward_fen) == ("education", 0)  # its 40 % is the yearly budget's
+
+
+def test_rule_transfers_pay_on_at_most_what_is_held_for_each_side() -> None:
+    state, _ = run(collect("2026-10", 1_000_000))  # 600,000 held for the union, 400,000 upward
+    assert (state.owed_down, state.owed_up) == (600_000, 400_000)
+    down = TransferDues(EMPLOYER, "down", 600_000, "union-77", "B-1", date(2026, 11, 20))
+    state, events = run(down, state=state)
+    assert events == [DuesTransferred("down", 600_000, "union-77", "B-1", date(2026, 11, 20))]
+    assert (state.owed_down, state.owed_up) == (0, 400_000)
+    _, again = run(down, state=state)
+    assert again == []  # the same bank voucher once
+    with pytest.raises(TransferExceedsOwed):
+        run(
+            TransferDues(EMPLOYER, "up", 400_001, "province", "B-2", date(2026, 11, 20)),
+            state=state,
+        )
