@@ -675,9 +675,11 @@ def _assess(period: str, kind: str, payroll_fen: int, policy: PolicyTable) -> Du
     rate, version = policy.number(rate_key, on)
     amount = share(payroll_fen, rate)
     due = amount
-    if kind == "dues" and policy.at("dues.collection_model", on).value == "upward_only":
-        kept, _ = policy.number("dues.retained_bp", on)
+    model = policy.at("dues.collection_model", on)
+    if kind == "dues" and model.value == "upward_only":
+        kept, kept_version = policy.number("dues.retained_bp", on)
         due = amount - share(amount, kept)  # the channel brings in the upward share only
+        version = f"{version};{model.version};{kept_version}"
     return DuesAssessed(period, kind, payroll_fen, rate, amount, due, version)
 
 
