@@ -16,7 +16,7 @@ from pathlib import Path
 import psycopg
 from marshmallow import Schema, fields
 
-from shared import asyncapi
+from shared import asyncapi, audit_cli
 from shared.broker import (
     INBOUND_EXCHANGE,
     broker_config,
@@ -55,6 +55,9 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
+    if args.against:
+        args.service = args.service or "all"
+        return audit_cli.verify_against(args)
     broken = 0
     for service in _services(args.service):
         cfg = database_config(service)
@@ -245,7 +248,10 @@ def build_parser() -> argparse.ArgumentParser:
     ver = audit_sub.add_parser("verify", help="recompute every hash chain")
     ver.add_argument("--service", default="all", help="a service name, or all (default)")
     ver.add_argument("--from", dest="from_position", type=int, default=1, metavar="POSITION")
+    ver.add_argument("--against", metavar="CHECKPOINT_FILE", help="a signed checkpoint to check")
+    ver.add_argument("--public-key", help="the operators' public key (PEM) to trust")
     ver.set_defaults(func=cmd_verify)
+    audit_cli.register(audit_sub, _progress)
 
     rel = sub.add_parser("relay", help="run a service's relay in the foreground")
     rel.add_argument("service")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from services.funds import commands as cmd
+from services.funds import domain, ledger
 from services.funds.events import EVENTS
 from shared.envelope import Subscription
 from shared.inbound import CREDIT_CODE, InboundType
@@ -108,4 +109,15 @@ SUBSCRIPTIONS: tuple[Subscription, ...] = (
         "F15: a decision with budget_impact commits a fiscal grant and allocates the line",
     ),
 )
-__all__ = ["DUES_COLLECTED", "EVENTS", "INBOUND"]
+
+DECIDERS = {
+    "BudgetLine": domain.BUDGET_LINE,
+    "DuesAccount": domain.DUES_ACCOUNT,
+    "Ledger": ledger.LEDGER,
+    "Asset": ledger.ASSET,
+    "FiscalGrant": ledger.GRANT,
+    "ServiceCentreProject": ledger.PROJECT,
+}
+"""Each stream type's decider, so auditors can fold a stream as the service does."""
+
+__all__ = ["DECIDERS", "DUES_COLLECTED", "EVENTS", "INBOUND", "SUBSCRIPTIONS"]
