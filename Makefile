@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test bench lint services venv clean
+.PHONY: run stop test bench lint services venv clean
 
 venv: $(STAMP)
 
@@ -22,7 +22,11 @@ run: venv services
 	$(BIN)/unionctl broker setup
 	$(BIN)/unionctl selfcheck
 	$(BIN)/unionctl audit verify
-	$(BIN)/unionctl lag
+	$(BIN)/unionctl up
+	$(BIN)/unionctl status
+
+stop: venv
+	$(BIN)/unionctl down
 
 test: venv services
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -13,11 +13,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
 
+import amqp
 import psycopg
 from marshmallow import Schema, fields
 
-from shared import asyncapi, audit_cli
+from shared import asyncapi, audit_cli, processes
 from shared.broker import (
+    INBOUND_DEAD_LETTER,
     INBOUND_EXCHANGE,
     broker_config,
     dead_letter_queue,
@@ -32,7 +34,7 @@ from shared.errors import ConcurrencyConflict, UnionError
 from shared.migrate import drop, migrate
 from shared.nameko_ext import declare_handler_queues
 from shared.registry import EventRegistry, NewEvent
-from shared.relay import Relay, lag_of
+from shared.relay import RELAY_LOCK, Relay, lag_of
 from shared.store import NO_STREAM, EventStore
 from shared.verify import verify
 
@@ -169,6 +171,68 @@ def cmd_relay(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_up(args: argparse.Namespace) -> int:
+    """Start every service that exists natively, and wait until each is healthy."""
+    logging.getLogger("amqp").setLevel(logging.ERROR)  # polls before the service is up
+    uri = broker_config().uri
+    for service_cls in _service_classes():
+        service = service_cls.name  # type: ignore[attr-defined]
+        pid, fresh = processes.start(service, os.environ, uri)
+        health = processes.wait_healthy(service, uri, pid)
+        state = "started" if fresh else "already running"
+        print(f"{service}: {state} (pid {pid}), healthy: log head {health['head_position']}")
+    folder = processes.run_dir(os.environ)
+    print(f"logs and pids in {folder}/; `unionctl status` to watch; `make stop` to stop")
+    return 0
+
+
+def cmd_down(args: argparse.Namespace) -> int:
+    for service_cls in _service_classes():
+        service = service_cls.name  # type: ignore[attr-defined]
+        print(f"{service}: {processes.stop(service, os.environ)}")
+    return 0
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    """Per service: its database and log head, the relay and its lag, dead letters."""
+    broker = broker_config()
+    try:
+        amqp_conn = broker.connect(timeout=5)
+    except OSError as exc:
+        amqp_conn = None
+        print(f"broker: DOWN ({exc})")
+    down = 0
+    for service in _services(args.service):
+        parts = []
+        try:
+            with psycopg.connect(database_config(service).service_dsn, connect_timeout=5) as conn:
+                head, published = lag_of(conn)
+                leading = conn.execute(
+                    "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'"
+                    " AND objid = %s AND granted AND database ="
+                    " (SELECT oid FROM pg_database WHERE datname = current_database())",
+                    (RELAY_LOCK,),
+                ).fetchone()
+            relay = "relay leading" if leading and leading[0] else "NO RELAY"
+            parts += [f"log head {head}", f"{relay}, lag {head - published}"]
+        except psycopg.OperationalError:
+            parts.append("database DOWN")
+            down += 1
+        if amqp_conn is not None:
+            dlq = dead_letter_queue(service)
+            try:
+                _, depth, _ = amqp_conn.channel().queue_declare(dlq, passive=True)
+                parts.append(f"dead letters {depth}")
+            except amqp.exceptions.NotFound:
+                parts.append("dead letters 0 (queue not declared yet)")
+        print(f"{service}: " + ", ".join(parts))
+    if amqp_conn is not None:
+        _, depth, _ = amqp_conn.channel().queue_declare(INBOUND_DEAD_LETTER, passive=True)
+        print(f"inbound: dead letters {depth}")
+        amqp_conn.close()
+    return 1 if down or amqp_conn is None else 0
+
+
 def cmd_lag(args: argparse.Namespace) -> int:
     for service in _services(args.service):
         with psycopg.connect(database_config(service).service_dsn) as conn:
@@ -257,6 +321,15 @@ def build_parser() -> argparse.ArgumentParser:
     rel.add_argument("service")
     rel.add_argument("--report-every", type=float, default=10.0, metavar="SECONDS")
     rel.set_defaults(func=cmd_relay)
+
+    up = sub.add_parser("up", help="start the services natively (nameko run), wait until healthy")
+    up.set_defaults(func=cmd_up)
+    down = sub.add_parser("down", help="stop the services `up` started")
+    down.set_defaults(func=cmd_down)
+
+    status = sub.add_parser("status", help="each service's log, relay, lag and dead letters")
+    status.add_argument("service", nargs="?", default="all")
+    status.set_defaults(func=cmd_status)
 
     lag = sub.add_parser("lag", help="each log's head, published position and relay lag")
     lag.add_argument("service", nargs="?", default="all")

@@ -533,13 +533,37 @@ class _ReliableEntrypoint(Consumer):  # type: ignore[misc]
         msg = amqp.Message(message.body, application_headers=headers, delivery_mode=2, **props)
         try:
             self.republisher.publish(routing_key, msg)
+        except amqp.exceptions.ChannelError:
+            # The broker refused this copy itself (a property or header it will
+            # not take), not the connection: forward the body with our headers
+            # only, so the message cannot loop forever.
+            log.exception("%s: the broker refused the copy; forwarding it bare", self.queue.name)
+            bare = amqp.Message(
+                message.body,
+                application_headers={k: v for k, v in headers.items() if k.startswith("x-union-")},
+                delivery_mode=2,
+                message_id=str(props.get("message_id", ""))[:200],
+            )
+            self._publish_or_requeue(message, routing_key, bare)
+            return
         except Exception:
-            # Not forwarded, so not acked: the broker will deliver it again.
-            log.exception("%s: could not forward to %s; requeueing", self.queue.name, routing_key)
-            time.sleep(1)  # green under nameko; eases a requeue loop while the broker is down
-            self.queue_consumer.requeue_message(message)
+            self._requeue_later(message, routing_key)
             return
         self.queue_consumer.ack_message(message)
+
+    def _publish_or_requeue(self, message: Any, routing_key: str, msg: amqp.Message) -> None:
+        try:
+            self.republisher.publish(routing_key, msg)
+        except Exception:
+            self._requeue_later(message, routing_key)
+            return
+        self.queue_consumer.ack_message(message)
+
+    def _requeue_later(self, message: Any, routing_key: str) -> None:
+        # Not forwarded, so not acked: the broker will deliver it again.
+        log.exception("%s: could not forward to %s; requeueing", self.queue.name, routing_key)
+        time.sleep(1)  # green under nameko; eases a requeue loop while the broker is down
+        self.queue_consumer.requeue_message(message)
 
 
 _KEPT_PROPERTIES: Final = ("message_id", "correlation_id", "type", "app_id", "timestamp")

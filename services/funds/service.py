@@ -77,6 +77,18 @@ class Funds:
     context: CallContext = ContextProvider()
     clock: SettableClock = ClockProvider()
 
+    @rpc
+    def health(self) -> dict[str, Any]:
+        """Answers when the service is up: its log head and its relay."""
+        head = self.store.store.head()
+        status = self.relay()
+        return {
+            "service": self.name,
+            "head_position": head.position,
+            "relay_leader": bool(status and status.leader),
+            "relay_lag": status.lag if status else None,
+        }
+
     # -- budget lines --------------------------------------------------------
 
     @rpc

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
 import threading
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,7 +17,7 @@ from shared.broker import INBOUND_DEAD_LETTER, INBOUND_EXCHANGE, events_exchange
 from shared.nameko_ext import RemoteUnionError
 from shared.registry import EventRegistry, NewEvent
 from shared.store import ANY_VERSION
-from tests.mq import World, drain, publish, queue_info, wait_for
+from tests.mq import UNIONCTL, World, drain, publish, queue_info, wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -407,3 +410,50 @@ def test_deadlines_expire_reservations_on_the_services_clock(mq: World) -> None:
         100_000,
         4_000_000,
     )
+
+
+def test_status_shows_the_relay_lag_and_dead_letters(mq: World) -> None:
+    mq.start_service("funds")
+    send_tax(mq, b"not json", "bad-1")
+    wait_for("the dead letter", lambda: queue_info(mq.broker, INBOUND_DEAD_LETTER)[0] == 1)
+    with rpc(mq) as funds:
+        funds.funds.open_fiscal_year({"fiscal_year": 2026})
+
+    def status() -> str:
+        done = subprocess.run(
+            [UNIONCTL, "status", "funds"],
+            env=mq.env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        return done.stdout
+
+    wait_for("the relay to catch up", lambda: "lag 0" in status())
+    text = status()
+    assert "funds: log head 2, relay leading, lag 0, dead letters 0" in text, text
+    assert "inbound: dead letters 1" in text
+
+
+def test_up_starts_the_services_a_second_up_is_harmless_and_down_stops_them(
+    mq: World, tmp_path: Path
+) -> None:
+    env = {**mq.env, "UNION_RUN_DIR": str(tmp_path / "var")}
+
+    def unionctl(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [UNIONCTL, *args], env=env, capture_output=True, text=True, timeout=120, check=False
+        )
+
+    first = unionctl("up")
+    assert first.returncode == 0, first.stdout + first.stderr
+    assert "funds: started" in first.stdout and "healthy" in first.stdout
+    pid = int((tmp_path / "var" / "funds.pid").read_text())
+    again = unionctl("up")
+    assert f"funds: already running (pid {pid})" in again.stdout
+    stopped = unionctl("down")
+    assert f"funds: stopped (pid {pid})" in stopped.stdout
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)  # nothing left behind
+    assert not (tmp_path / "var" / "funds.pid").exists()
