@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import json
 import logging
 import os
 import signal
@@ -34,7 +35,7 @@ from shared.errors import ConcurrencyConflict, UnionError
 from shared.migrate import drop, migrate
 from shared.nameko_ext import declare_handler_queues
 from shared.registry import EventRegistry, NewEvent
-from shared.relay import RELAY_LOCK, Relay, lag_of
+from shared.relay import RELAY_LOCK, Relay, lag_of, republish
 from shared.store import NO_STREAM, EventStore
 from shared.verify import verify
 
@@ -186,6 +187,18 @@ def cmd_up(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_health(args: argparse.Namespace) -> int:
+    """Exit 0 when the service answers its health RPC (container healthchecks use this)."""
+    logging.getLogger("amqp").setLevel(logging.ERROR)
+    try:
+        answer = processes.health(args.service, broker_config().uri, timeout=args.timeout)
+    except Exception as exc:  # any failure to answer is unhealthy
+        print(f"{args.service}: UNHEALTHY: {type(exc).__name__}: {exc}")
+        return 1
+    print(f"{args.service}: healthy: {json.dumps(answer, ensure_ascii=False)}")
+    return 0
+
+
 def cmd_down(args: argparse.Namespace) -> int:
     for service_cls in _service_classes():
         service = service_cls.name  # type: ignore[attr-defined]
@@ -231,6 +244,19 @@ def cmd_status(args: argparse.Namespace) -> int:
         print(f"inbound: dead letters {depth}")
         amqp_conn.close()
     return 1 if down or amqp_conn is None else 0
+
+
+def cmd_republish(args: argparse.Namespace) -> int:
+    (service,) = _services(args.service)
+    count = republish(
+        service,
+        database_config(service).service_dsn,
+        broker_config(),
+        first=args.from_position,
+        last=args.to_position,
+    )
+    print(f"{service}: published {count} events again (the relay's cursor is unchanged)")
+    return 0
 
 
 def cmd_lag(args: argparse.Namespace) -> int:
@@ -324,12 +350,24 @@ def build_parser() -> argparse.ArgumentParser:
 
     up = sub.add_parser("up", help="start the services natively (nameko run), wait until healthy")
     up.set_defaults(func=cmd_up)
+    hc = sub.add_parser("health", help="ask a running service's health RPC; exit 0 if it answers")
+    hc.add_argument("service", choices=SERVICES)
+    hc.add_argument("--timeout", type=float, default=5.0)
+    hc.set_defaults(func=cmd_health)
     down = sub.add_parser("down", help="stop the services `up` started")
     down.set_defaults(func=cmd_down)
 
     status = sub.add_parser("status", help="each service's log, relay, lag and dead letters")
     status.add_argument("service", nargs="?", default="all")
     status.set_defaults(func=cmd_status)
+
+    rep = sub.add_parser(
+        "republish", help="publish a range of a log again, for a subscriber that came later"
+    )
+    rep.add_argument("service")
+    rep.add_argument("--from", dest="from_position", type=int, required=True, metavar="POSITION")
+    rep.add_argument("--to", dest="to_position", type=int, default=None, metavar="POSITION")
+    rep.set_defaults(func=cmd_republish)
 
     lag = sub.add_parser("lag", help="each log's head, published position and relay lag")
     lag.add_argument("service", nargs="?", default="all")

@@ -60,6 +60,13 @@ def start(service: str, env: Mapping[str, str], amqp_uri: str) -> tuple[int, boo
     return proc.pid, True
 
 
+def health(service: str, amqp_uri: str, timeout: float = 5.0) -> dict[str, object]:
+    """The service's answer to its ``health`` RPC (raises if it does not answer)."""
+    with ClusterRpcProxy({"AMQP_URI": amqp_uri}, timeout=timeout) as rpc:
+        answer: dict[str, object] = getattr(rpc, service).health()
+    return answer
+
+
 def wait_healthy(service: str, amqp_uri: str, pid: int, timeout: float = 60.0) -> dict[str, object]:
     deadline = time.monotonic() + timeout
     last: Exception | None = None
@@ -69,9 +76,7 @@ def wait_healthy(service: str, amqp_uri: str, pid: int, timeout: float = 60.0) -
         except ProcessLookupError:
             raise RuntimeError(f"{service} exited; see its log") from None
         try:
-            with ClusterRpcProxy({"AMQP_URI": amqp_uri}, timeout=5) as rpc:
-                health: dict[str, object] = getattr(rpc, service).health()
-                return health
+            return health(service, amqp_uri)
         except Exception as exc:  # not up yet: keep asking until the deadline
             last = exc
             time.sleep(0.5)

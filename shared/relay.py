@@ -323,3 +323,36 @@ def lag_of(conn: psycopg.Connection) -> tuple[int, int]:
     """(head position, published position) as recorded in a service's database."""
     row = conn.execute("SELECT position FROM relay_cursor").fetchone()
     return _head(conn), int(row[0]) if row else 0
+
+
+def republish(
+    service: str,
+    dsn: str,
+    broker: BrokerConfig,
+    *,
+    first: int,
+    last: int | None = None,
+    batch_size: int = 500,
+) -> int:
+    """Publish events ``first``..``last`` again, as the relay did, leaving its cursor alone.
+
+    For a subscriber that started after those events were published: its queue
+    exists now, so it receives them; subscribers that had them already find
+    them in their inbox and do nothing. Returns how many were published.
+    """
+    publisher = _Publisher(broker, service, confirm_timeout=30.0)
+    count, after = 0, first - 1
+    try:
+        with psycopg.connect(dsn, autocommit=True, options="-c TimeZone=UTC") as conn:
+            while True:
+                rows = conn.execute(
+                    _BATCH_SQL, {"source": service, "after": after, "batch": batch_size}
+                ).fetchall()
+                rows = [r for r in rows if last is None or r[0] <= last]
+                if not rows:
+                    return count
+                publisher.publish_batch(rows)
+                count += len(rows)
+                after = rows[-1][0]
+    finally:
+        publisher.close()

@@ -55,12 +55,18 @@ def deposited(amount: int, note: str | None = None) -> NewEvent:
     return NewEvent("Deposited", data)
 
 
-def wait_for(what: str, predicate: Callable[[], bool], timeout: float = 30.0) -> None:
-    """Poll until ``predicate()``; fail naming ``what`` after ``timeout`` seconds."""
+def wait_for(
+    what: str,
+    predicate: Callable[[], bool],
+    timeout: float = 30.0,
+    diagnose: Callable[[], str] | None = None,
+) -> None:
+    """Poll until ``predicate()``; fail naming ``what`` (and ``diagnose()``) after ``timeout`` s."""
     deadline = time.monotonic() + timeout
     while not predicate():
         if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}")
+            extra = f"\n{diagnose()}" if diagnose else ""
+            raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}{extra}")
         time.sleep(0.05)
 
 

@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
+import subprocess
+
 import psycopg
 import pytest
 
 from shared.broker import events_exchange
 from shared.relay import lag_of
-from tests.mq import World, deposited, drain, publish, source_registry, wait_for
+from tests.mq import (
+    PROBE_QUEUE,
+    UNIONCTL,
+    World,
+    deposited,
+    drain,
+    publish,
+    queue_info,
+    source_registry,
+    wait_for,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -57,3 +69,32 @@ def test_a_redelivered_event_takes_effect_once(mq: World) -> None:
         wait_for("the later event", lambda: mq.count("funds", "Counted") == 2)
     amounts = [c["amount_fen"] for c in mq.data_of("funds", "Counted")]
     assert amounts == [7, 8]
+
+
+def test_a_subscriber_that_came_later_gets_the_history_by_republishing(mq: World) -> None:
+    with mq.store("aid", source_registry()) as aid:
+        relay = mq.start_relay_thread("aid")
+        mq.append_many(aid, [deposited(i) for i in range(5)])
+        wait_for("published to nobody", lambda: relay.status.published_position == 5)
+    mq.start_probe()  # its queue exists only from now on
+    assert mq.count("funds", "Counted") == 0
+
+    def republish() -> str:
+        done = subprocess.run(
+            [UNIONCTL, "republish", "aid", "--from", "1"],
+            env=mq.env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    assert "published 5 events again" in republish()
+    wait_for("the history handled", lambda: mq.count("funds", "Counted") == 5)
+    republish()  # a second time: the inbox absorbs it
+    with psycopg.connect(mq.db("aid").admin_dsn) as conn:
+        assert lag_of(conn) == (5, 5)  # the relay's cursor did not move back
+    wait_for("the copies consumed", lambda: queue_info(mq.broker, PROBE_QUEUE)[0] == 0)
+    assert sorted(c["amount_fen"] for c in mq.data_of("funds", "Counted")) == [0, 1, 2, 3, 4]

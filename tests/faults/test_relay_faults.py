@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 
 import psycopg
 import pytest
@@ -11,7 +12,17 @@ import pytest
 from shared.broker import events_exchange
 from shared.relay import lag_of
 from shared.store import EventStore
-from tests.mq import Proc, World, deposited, drain, rabbitmqctl, source_registry, wait_for
+from tests.mq import (
+    PROBE_QUEUE,
+    Proc,
+    World,
+    deposited,
+    drain,
+    queue_info,
+    rabbitmqctl,
+    source_registry,
+    wait_for,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -35,8 +46,13 @@ def writer(mq: World, store: EventStore, count: int, pace: float = 0.0) -> threa
     return thread
 
 
-def assert_each_once(mq: World, count: int) -> None:
-    wait_for(f"{count} reactions", lambda: mq.count("funds", "Counted") >= count, timeout=120)
+def assert_each_once(mq: World, count: int, diagnose: Callable[[], str] | None = None) -> None:
+    wait_for(
+        f"{count} reactions",
+        lambda: mq.count("funds", "Counted") >= count,
+        timeout=120,
+        diagnose=diagnose,
+    )
     amounts = sorted(c["amount_fen"] for c in mq.data_of("funds", "Counted"))
     assert amounts == list(range(count))
 
@@ -71,7 +87,15 @@ def test_the_relay_and_consumers_ride_out_a_broker_restart(mq: World) -> None:
             rabbitmqctl("start_app")
             rabbitmqctl("await_startup")
         appending.join(60)
-        assert_each_once(mq, 600)
+
+        def diagnose() -> str:
+            counted = mq.count("funds", "Counted")
+            depth = queue_info(mq.broker, PROBE_QUEUE)
+            return (
+                f"relay {relay.status}; counted {counted}; queue {depth}\n{probe.output()[-4000:]}"
+            )
+
+        assert_each_once(mq, 600, diagnose)
         wait_for("the relay to catch up", lambda: relay.status.lag == 0)
     assert relay.status.broker_connected
     assert probe.popen.poll() is None, probe.output()[-3000:]

@@ -23,10 +23,22 @@ def test_long_running_containers_have_healthchecks_and_restart() -> None:
         assert service["restart"] == "unless-stopped", name
 
 
-def test_dependencies_wait_for_health() -> None:
-    for name, service in compose()["services"].items():
+def test_dependencies_wait_for_health_or_a_finished_job() -> None:
+    services = compose()["services"]
+    for name, service in services.items():
         for dependency, condition in service.get("depends_on", {}).items():
-            assert condition == {"condition": "service_healthy"}, (name, dependency)
+            one_shot = services[dependency].get("restart") == "no"
+            wanted = "service_completed_successfully" if one_shot else "service_healthy"
+            assert condition == {"condition": wanted}, (name, dependency)
+
+
+def test_every_running_service_has_its_config_and_is_checked_by_health_rpc() -> None:
+    for name, service in compose()["services"].items():
+        command = service.get("command", [])
+        if command[:2] == ["nameko", "run"]:
+            assert (ROOT / command[command.index("--config") + 1]).is_file(), name
+            assert service["healthcheck"]["test"] == ["CMD", "unionctl", "health", name]
+            assert service["environment"]["UNION_MIGRATE_ON_START"] == "0", name
 
 
 def test_volumes_are_named_and_the_image_builds_from_the_repo() -> None:
