@@ -12,13 +12,14 @@ import sys
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
 
 import amqp
 import psycopg
 from marshmallow import Schema, fields
 
-from shared import asyncapi, audit_cli, processes
+from shared import asyncapi, audit_cli, backup, processes
 from shared.broker import (
     INBOUND_DEAD_LETTER,
     INBOUND_EXCHANGE,
@@ -55,6 +56,29 @@ def cmd_migrate(args: argparse.Namespace) -> int:
         done = ", ".join(applied) if applied else "nothing pending"
         print(f"{service}: database {cfg.name}, role {cfg.role}: {done}")
     return 0
+
+
+def cmd_backup(args: argparse.Namespace) -> int:
+    (service,) = _services(args.service)
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    target = Path(args.output or f"{service}-{stamp}.dump")
+    record = backup.backup(database_config(service), target)
+    print(
+        f"{service}: {target} (head {record['head_position']} {str(record['head_hash'])[:16]}…);"
+        f" restore with: unionctl db restore {service} {target}"
+    )
+    return 0
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    (service,) = _services(args.service)
+    cfg = database_config(service)
+    restored = backup.restore(cfg, Path(args.file))
+    print(f"{service}: restored into {cfg.name}; verify: {restored.result.summary()}")
+    if restored.expected_head is not None:
+        same = "matches" if restored.ok else "DOES NOT MATCH"
+        print(f"head at backup time {restored.expected_head[0]}: {same}")
+    return 0 if restored.ok else 1
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
@@ -332,6 +356,14 @@ def build_parser() -> argparse.ArgumentParser:
     mig = db_sub.add_parser("migrate", help="create the database and role, apply migrations")
     mig.add_argument("service", help="a service name, or all")
     mig.set_defaults(func=cmd_migrate)
+    bk = db_sub.add_parser("backup", help="pg_dump of a service's database, with its head")
+    bk.add_argument("service")
+    bk.add_argument("--output", help="file to write (default: SERVICE-TIMESTAMP.dump)")
+    bk.set_defaults(func=cmd_backup)
+    rs = db_sub.add_parser("restore", help="restore a dump into an empty database and verify it")
+    rs.add_argument("service")
+    rs.add_argument("file")
+    rs.set_defaults(func=cmd_restore)
 
     audit = sub.add_parser("audit", help="auditors' tools")
     audit_sub = audit.add_subparsers(dest="audit_command", required=True)

@@ -51,7 +51,7 @@ def folder_migrations(source: str, folder: Path) -> list[Migration]:
 
 def migrate(cfg: DatabaseConfig, extra: list[Migration] | None = None) -> list[str]:
     """Create what is missing and apply pending migrations; return the ids applied."""
-    _ensure_role_and_database(cfg)
+    ensure_role_and_database(cfg)
     migrations = kit_migrations() + (extra or [])
     applied: list[str] = []
     with psycopg.connect(cfg.admin_dsn) as conn, conn.transaction():
@@ -96,7 +96,8 @@ def _grant(conn: psycopg.Connection, role: str) -> None:
         conn.execute(sql.SQL(stmt).format(r=r))
 
 
-def _ensure_role_and_database(cfg: DatabaseConfig) -> None:
+def ensure_role_and_database(cfg: DatabaseConfig) -> None:
+    """The service's login role and an empty database, if they do not exist yet."""
     role, db = sql.Identifier(cfg.role), sql.Identifier(cfg.name)
     with psycopg.connect(cfg.maintenance_dsn, autocommit=True) as conn:
         if not conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (cfg.role,)).fetchone():
