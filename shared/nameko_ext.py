@@ -39,6 +39,7 @@ from nameko.extensions import DependencyProvider, SharedExtension
 from nameko.messaging import Consumer, QueueConsumer
 from nameko.rpc import Rpc
 from nameko.timer import Timer
+from nameko.web.handlers import HttpRequestHandler
 
 from shared.broker import (
     INBOUND_DEAD_LETTER,
@@ -61,6 +62,7 @@ from shared.errors import DomainError, UnionError, ValidationFailed
 from shared.inbound import InboundType, Refused, check, decode_json_object
 from shared.inbox import Handled, handle_once
 from shared.migrate import Migration, migrate
+from shared.observability import DEAD_LETTERS, RETRIES
 from shared.registry import EventRegistry
 from shared.relay import Relay, RelayStatus
 from shared.store import EventStore
@@ -501,6 +503,7 @@ class _ReliableEntrypoint(Consumer):  # type: ignore[misc]
             detail,
             delay,
         )
+        RETRIES.labels(self.queue.name).inc()
         self._forward(message, retry_queue(self.queue.name), headers, expiration=str(delay))
 
     def dead_letter(
@@ -518,6 +521,7 @@ class _ReliableEntrypoint(Consumer):  # type: ignore[misc]
             "x-union-dead-lettered-at": datetime.now(UTC).isoformat(),
         }
         log.error("%s: dead-lettered to %s (%s)", queue, target, refused)
+        DEAD_LETTERS.labels(queue, refused.reason).inc()
         self._forward(message, target, headers)
 
     def _forward(
@@ -658,6 +662,12 @@ class InboundHandler(_ReliableEntrypoint):
             "causation_id": str(message_id),
         }
         return (inbound,), context
+
+
+def http(method: str, url: str, **kwargs: Any) -> Callable[[F], F]:
+    """nameko's ``@http``, typed (``WEB_SERVER_ADDRESS`` in the config says where)."""
+    decorator: Callable[[F], F] = HttpRequestHandler.decorator(method, url, **kwargs)
+    return decorator
 
 
 def timer(interval: float, **kwargs: Any) -> Callable[[F], F]:

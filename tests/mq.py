@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -121,6 +122,13 @@ def publish(
         conn.close()
 
 
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
 @dataclass
 class Proc:
     popen: subprocess.Popen[bytes]
@@ -153,10 +161,13 @@ class World:
     procs: list[Proc] = field(default_factory=list)
     threads: list[tuple[threading.Thread, threading.Event]] = field(default_factory=list)
 
+    http_port: int = field(default_factory=free_port)
+
     @property
     def env(self) -> dict[str, str]:
         return {
             **os.environ,
+            "UNION_HTTP_ADDRESS": f"127.0.0.1:{self.http_port}",
             "UNION_DB_PREFIX": self.prefix,
             "UNION_AMQP_URI": self.broker.uri,
             "PYTHONPATH": str(ROOT),

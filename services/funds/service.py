@@ -5,6 +5,7 @@ Run: ``nameko run --config services/funds/config.yaml services.funds.service:Fun
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from datetime import date
 from typing import Any
@@ -39,11 +40,13 @@ from shared.nameko_ext import (
     RelayProvider,
     ServiceStore,
     SettableClock,
+    http,
     inbound_handler,
     reliable_event_handler,
     rpc,
     timer,
 )
+from shared.observability import Observed, metrics_response
 from shared.validation import load
 
 FISCAL_LINES = {
@@ -76,6 +79,17 @@ class Funds:
     relay = RelayProvider()
     context: CallContext = ContextProvider()
     clock: SettableClock = ClockProvider()
+    observed = Observed()
+
+    @http("GET", "/health")
+    def http_health(self, request: Any) -> tuple[int, dict[str, str], str]:
+        return 200, {"Content-Type": "application/json"}, json.dumps(self.health())
+
+    @http("GET", "/metrics")
+    def http_metrics(self, request: Any) -> tuple[int, dict[str, str], str]:
+        status = self.relay()
+        lag = status.lag if status else None
+        return metrics_response(self.store.store.head().position, lag, self.name)
 
     @rpc
     def health(self) -> dict[str, Any]:

@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import threading
+import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -434,6 +435,30 @@ def test_status_shows_the_relay_lag_and_dead_letters(mq: World) -> None:
     text = status()
     assert "funds: log head 2, relay leading, lag 0, dead letters 0" in text, text
     assert "inbound: dead letters 1" in text
+
+    with rpc(mq) as funds, pytest.raises(RemoteUnionError):
+        funds.funds.allocate({"fiscal_year": 1})
+    base = f"http://127.0.0.1:{mq.http_port}"
+    with urllib.request.urlopen(f"{base}/health", timeout=10) as answer:
+        assert json.load(answer) == {
+            "service": "funds",
+            "head_position": 2,
+            "relay_leader": True,
+            "relay_lag": 0,
+        }
+    with urllib.request.urlopen(f"{base}/metrics", timeout=10) as answer:
+        metrics = answer.read().decode()
+    assert 'union_log_head_position{service="funds"} 2.0' in metrics
+    assert 'union_relay_lag_events{service="funds"} 0.0' in metrics
+    assert 'union_commands_refused_total{code="ValidationFailed",service="funds"} 1.0' in metrics
+    assert (
+        'union_dead_letters_total{queue="inbound.funds.tax.DuesCollected",reason="not-json"} 1.0'
+        in metrics
+    )
+    assert (
+        'union_worker_seconds_count{entrypoint="open_fiscal_year",outcome="ok",service="funds"} 1.0'
+        in metrics
+    )
 
 
 def test_up_starts_the_services_a_second_up_is_harmless_and_down_stops_them(

@@ -1,0 +1,105 @@
+"""Metrics (Prometheus) and JSON-line logs for the services.
+
+``Observed`` is a nameko dependency provider that times every worker and counts
+refusals by their code; the reliable entrypoints count retries and dead
+letters; the relay's lag and the log's head are read when Prometheus scrapes.
+``JsonFormatter`` writes one JSON object per log line with the service and the
+worker's correlation id, command or event type; messages must never carry
+personal data, and the formatter adds none.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from contextvars import ContextVar
+from datetime import UTC, datetime
+from typing import Any, Final
+
+from nameko.extensions import DependencyProvider
+from prometheus_client import CONTENT_TYPE_LATEST, Counter, Gauge, Histogram, generate_latest
+
+from shared.errors import UnionError
+
+COMMAND_SECONDS: Final = Histogram(
+    "union_worker_seconds",
+    "Time a command, query, reaction or timer took",
+    ["service", "entrypoint", "outcome"],
+)
+REFUSED: Final = Counter(
+    "union_commands_refused_total",
+    "Commands and reactions refused, by error code",
+    ["service", "code"],
+)
+RETRIES: Final = Counter(
+    "union_handler_retries_total", "Messages sent to their retry queue", ["queue"]
+)
+DEAD_LETTERS: Final = Counter(
+    "union_dead_letters_total", "Messages dead-lettered, by reason", ["queue", "reason"]
+)
+HEAD: Final = Gauge("union_log_head_position", "Position of the last event in the log", ["service"])
+LAG: Final = Gauge("union_relay_lag_events", "Events recorded but not yet published", ["service"])
+APPENDED: Final = Gauge(
+    "union_events_appended", "Events in the log (the head position; it only grows)", ["service"]
+)
+
+_context: ContextVar[dict[str, str] | None] = ContextVar("union_log_context", default=None)
+
+
+class Observed(DependencyProvider):  # type: ignore[misc]
+    """Times each worker and counts refusals; sets the log context for the worker."""
+
+    def worker_setup(self, worker_ctx: Any) -> None:
+        worker_ctx.data.setdefault("union.started", str(time.perf_counter()))
+        _context.set(
+            {
+                "service": self.container.service_name,
+                "entrypoint": worker_ctx.entrypoint.method_name,
+                "correlation_id": str(worker_ctx.data.get("correlation_id") or worker_ctx.call_id),
+            }
+        )
+
+    def worker_result(self, worker_ctx: Any, result: Any = None, exc_info: Any = None) -> None:
+        service = self.container.service_name
+        started = float(worker_ctx.data.get("union.started", time.perf_counter()))
+        outcome = "ok"
+        if exc_info is not None:
+            exc = exc_info[1]
+            outcome = exc.code if isinstance(exc, UnionError) else "error"
+            if isinstance(exc, UnionError):
+                REFUSED.labels(service, exc.code).inc()
+        COMMAND_SECONDS.labels(service, worker_ctx.entrypoint.method_name, outcome).observe(
+            time.perf_counter() - started
+        )
+
+    def worker_teardown(self, worker_ctx: Any) -> None:
+        _context.set(None)
+
+    def get_dependency(self, worker_ctx: Any) -> None:
+        return None
+
+
+def metrics_response(head: int, lag: int | None, service: str) -> tuple[int, dict[str, str], str]:
+    """The body of ``GET /metrics``, with the gauges read now."""
+    HEAD.labels(service).set(head)
+    APPENDED.labels(service).set(head)
+    if lag is not None:
+        LAG.labels(service).set(lag)
+    return 200, {"Content-Type": CONTENT_TYPE_LATEST}, generate_latest().decode()
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line: time, level, logger, message, and the worker's context."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, Any] = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+            **(_context.get() or {}),
+        }
+        if record.exc_info:
+            entry["error"] = self.formatException(record.exc_info)
+        return json.dumps(entry, ensure_ascii=False)
