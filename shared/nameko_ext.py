@@ -19,6 +19,7 @@ relay and the domain know nothing of them.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -403,7 +404,8 @@ class ReliableQueueConsumer(QueueConsumer):  # type: ignore[misc]
         # Any service with an inbound handler can do this; they compete for the queue.
         providers = [p for p in self._providers if isinstance(p, InboundHandler)]
         if not providers:
-            self.requeue_message(message)
+            with contextlib.suppress(OSError, amqp.exceptions.AMQPError):
+                self.requeue_message(message)  # unsettled, it comes back anyway
             return
         key = message.delivery_info.get("routing_key", "")
         self.container.spawn_managed_thread(
@@ -474,7 +476,7 @@ class _ReliableEntrypoint(Consumer):  # type: ignore[misc]
         self, message: Any, worker_ctx: Any, result: Any = None, exc_info: Any = None
     ) -> tuple[Any, Any]:
         if exc_info is None:
-            self.queue_consumer.ack_message(message)
+            self._settle(message, ack=True)
             return result, exc_info
         exc = exc_info[1]
         attempts = _attempts(message) + 1
@@ -488,6 +490,21 @@ class _ReliableEntrypoint(Consumer):  # type: ignore[misc]
         else:
             self.retry(message, attempts, detail)
         return result, exc_info
+
+    def _settle(self, message: Any, *, ack: bool) -> None:
+        """Ack or requeue; if the connection is gone, the broker redelivers it anyway."""
+        try:
+            if ack:
+                self.queue_consumer.ack_message(message)
+            else:
+                self.queue_consumer.requeue_message(message)
+        except (OSError, amqp.exceptions.AMQPError) as exc:
+            # An exception here would kill the service; the message is not lost:
+            # unacked, it comes back when the consumer reconnects (the inbox
+            # absorbs what was already done).
+            log.warning(
+                "%s: could not settle a message (%s); it will be redelivered", self.queue.name, exc
+            )
 
     def retry(self, message: Any, attempts: int, detail: str) -> None:
         delay = self.retry_base_ms * 2 ** (attempts - 1)
@@ -553,7 +570,7 @@ class _ReliableEntrypoint(Consumer):  # type: ignore[misc]
         except Exception:
             self._requeue_later(message, routing_key)
             return
-        self.queue_consumer.ack_message(message)
+        self._settle(message, ack=True)
 
     def _publish_or_requeue(self, message: Any, routing_key: str, msg: amqp.Message) -> None:
         try:
@@ -561,13 +578,13 @@ class _ReliableEntrypoint(Consumer):  # type: ignore[misc]
         except Exception:
             self._requeue_later(message, routing_key)
             return
-        self.queue_consumer.ack_message(message)
+        self._settle(message, ack=True)
 
     def _requeue_later(self, message: Any, routing_key: str) -> None:
         # Not forwarded, so not acked: the broker will deliver it again.
         log.exception("%s: could not forward to %s; requeueing", self.queue.name, routing_key)
         time.sleep(1)  # green under nameko; eases a requeue loop while the broker is down
-        self.queue_consumer.requeue_message(message)
+        self._settle(message, ack=False)
 
 
 _KEPT_PROPERTIES: Final = ("message_id", "correlation_id", "type", "app_id", "timestamp")

@@ -214,6 +214,7 @@ class World:
             "max_workers": 4,
             "UNION_RETRY_ATTEMPTS": 3,
             "UNION_RETRY_BASE_MS": 50,
+            "HEARTBEAT": 10,  # as the services' configs: dead connections noticed quickly
             **config,
         }
         path = self.tmp / f"probe-{len(self.procs)}.yaml"

@@ -7,6 +7,8 @@ once per message, through the inbox. Payload notes steer the failure paths.
 
 from __future__ import annotations
 
+import signal
+import sys
 from typing import Any
 
 import psycopg
@@ -53,6 +55,24 @@ REGISTRY.register("DuesNoted", DuesNotedSchema)
 
 class OverLimit(DomainError):
     code = "OverLimit"
+
+
+def _dump_green_stacks(*_: Any) -> None:
+    """On SIGUSR1, print every green thread's stack (diagnosing a stuck consumer)."""
+    import gc
+    import traceback
+
+    import greenlet
+
+    for obj in gc.get_objects():
+        if isinstance(obj, greenlet.greenlet) and obj.gr_frame is not None:
+            print("--- greenlet", flush=True)
+            traceback.print_stack(obj.gr_frame)
+    sys.stdout.flush()
+    sys.stderr.flush()
+
+
+signal.signal(signal.SIGUSR1, _dump_green_stacks)
 
 
 class Probe:

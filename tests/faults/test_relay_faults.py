@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import threading
 import time
 from collections.abc import Callable
@@ -89,6 +90,11 @@ def test_the_relay_and_consumers_ride_out_a_broker_restart(mq: World) -> None:
         appending.join(60)
 
         def diagnose() -> str:
+            probe.popen.send_signal(signal.SIGUSR1)  # the probe prints its green stacks
+            time.sleep(2)
+            vhost = mq.broker.vhost
+            broker_view = rabbitmqctl("list_connections", "-p", vhost, "name", "state", "channels")
+            broker_view += rabbitmqctl("list_consumers", "-p", vhost)
             counted = mq.count("funds", "Counted")
             depth = queue_info(mq.broker, PROBE_QUEUE)
             return (
