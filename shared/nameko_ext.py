@@ -23,15 +23,17 @@ import contextlib
 import json
 import logging
 import os
+import sys
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import partial
-from typing import Any, Final, TypeVar
+from typing import Any, ClassVar, Final, TypeVar
 
 import amqp
+import eventlet
 import psycopg
 from kombu.entity import Exchange, Queue
 from nameko.events import EventHandler
@@ -327,6 +329,25 @@ def _text(value: Any) -> str | None:
 # -- the broker side: republishing and the consumer --------------------------
 
 
+class ConsumerStalled(Exception):
+    """The broker shows no consumer on our queues although we think we consume."""
+
+
+def _queues_without_consumers(broker: BrokerConfig, queues: list[str]) -> list[str]:
+    conn = broker.connect(timeout=5)
+    try:
+        channel = conn.channel()
+        idle = []
+        for name in queues:
+            _, _, consumers = channel.queue_declare(name, passive=True)
+            if consumers == 0:
+                idle.append(name)
+        return idle
+    finally:
+        with contextlib.suppress(Exception):
+            conn.close()
+
+
 class _Republisher(SharedExtension):  # type: ignore[misc]
     """Publishes retries and dead letters, each confirmed by the broker."""
 
@@ -375,6 +396,53 @@ class ReliableQueueConsumer(QueueConsumer):  # type: ignore[misc]
     Raw, so that a body that is not JSON reaches the entrypoint (to be
     dead-lettered) instead of killing the consumer in kombu's decoder.
     """
+
+    WATCH_SECONDS: ClassVar[float] = 15.0
+
+    def start(self) -> None:
+        super().start()
+        self._watch_stop = threading.Event()
+        self.container.spawn_managed_thread(self._watch, identifier="reliable-consumer.watch")
+
+    def stop(self) -> None:
+        self._watch_stop.set()
+        super().stop()
+
+    def kill(self) -> None:
+        self._watch_stop.set()
+        super().kill()
+
+    def _watch(self) -> None:
+        """Stop the service if the broker sees no consumer on one of our queues.
+
+        After a broker restart a consumer green thread can wait forever on a
+        socket another green thread closed (eventlet does not wake it): the
+        service looks alive and consumes nothing. The broker's own consumer
+        count is the ground truth; two checks in a row without one, with the
+        broker reachable, stop the service so that it is started again.
+        """
+        broker = BrokerConfig(self.container.config["AMQP_URI"])
+        strikes = 0
+        while not self._watch_stop.wait(self.WATCH_SECONDS):
+            queues = [p.queue.name for p in list(self._providers)]
+            try:
+                idle = _queues_without_consumers(broker, queues)
+            except Exception:  # the broker is away: the consumer's own retry handles that
+                strikes = 0
+                continue
+            strikes = strikes + 1 if idle else 0
+            if strikes >= 2 and not self.should_stop:
+                # Crash-only: a process that consumes nothing must not pass for
+                # healthy. Its supervisor (compose's restart policy, or `make
+                # run` again) starts a fresh one, which consumes from the start.
+                log.critical("no consumer on %s at the broker; stopping", ", ".join(idle))
+                try:
+                    raise ConsumerStalled(f"not consuming from {', '.join(idle)}")
+                except ConsumerStalled:
+                    # From outside the container's own threads: kill() ends those
+                    # first, and would end this one before the container died.
+                    eventlet.spawn_n(self.container.kill, sys.exc_info())
+                return
 
     def get_consumers(self, consumer_cls: Any, channel: Any) -> Any:
         inbound = False

@@ -47,13 +47,18 @@ def writer(mq: World, store: EventStore, count: int, pace: float = 0.0) -> threa
     return thread
 
 
-def assert_each_once(mq: World, count: int, diagnose: Callable[[], str] | None = None) -> None:
-    wait_for(
-        f"{count} reactions",
-        lambda: mq.count("funds", "Counted") >= count,
-        timeout=120,
-        diagnose=diagnose,
-    )
+def assert_each_once(
+    mq: World,
+    count: int,
+    diagnose: Callable[[], str] | None = None,
+    supervise: Callable[[], None] | None = None,
+) -> None:
+    def done() -> bool:
+        if supervise:
+            supervise()
+        return mq.count("funds", "Counted") >= count
+
+    wait_for(f"{count} reactions", done, timeout=120, diagnose=diagnose)
     amounts = sorted(c["amount_fen"] for c in mq.data_of("funds", "Counted"))
     assert amounts == list(range(count))
 
@@ -75,7 +80,17 @@ def test_a_relay_killed_mid_stream_resumes_where_the_broker_confirmed(mq: World)
 
 
 def test_the_relay_and_consumers_ride_out_a_broker_restart(mq: World) -> None:
-    probe = mq.start_probe()
+    """Nothing lost; a service that stops consuming stops itself and is restarted.
+
+    The restart is what compose's ``restart: unless-stopped`` does; here the
+    test plays that part (see ReliableQueueConsumer._watch).
+    """
+    probes = [mq.start_probe()]
+
+    def supervise() -> None:
+        if probes[-1].popen.poll() is not None:
+            probes.append(mq.start_probe())
+
     with mq.store("aid", source_registry()) as aid:
         relay = mq.start_relay_thread("aid", backoff=(0.2, 1.0))
         appending = writer(mq, aid, 600, pace=0.002)
@@ -90,6 +105,7 @@ def test_the_relay_and_consumers_ride_out_a_broker_restart(mq: World) -> None:
         appending.join(60)
 
         def diagnose() -> str:
+            probe = probes[-1]
             probe.popen.send_signal(signal.SIGUSR1)  # the probe prints its green stacks
             time.sleep(2)
             vhost = mq.broker.vhost
@@ -98,13 +114,14 @@ def test_the_relay_and_consumers_ride_out_a_broker_restart(mq: World) -> None:
             counted = mq.count("funds", "Counted")
             depth = queue_info(mq.broker, PROBE_QUEUE)
             return (
-                f"relay {relay.status}; counted {counted}; queue {depth}\n{probe.output()[-4000:]}"
+                f"relay {relay.status}; counted {counted}; queue {depth}\n{broker_view}\n"
+                f"{probe.output()[-30000:]}"
             )
 
-        assert_each_once(mq, 600, diagnose)
+        assert_each_once(mq, 600, diagnose, supervise)
         wait_for("the relay to catch up", lambda: relay.status.lag == 0)
     assert relay.status.broker_connected
-    assert probe.popen.poll() is None, probe.output()[-3000:]
+    assert probes[-1].popen.poll() is None, probes[-1].output()[-3000:]
 
 
 def _role(proc: Proc) -> str:
