@@ -13,18 +13,15 @@ from typing import Any
 import psycopg
 from marshmallow import EXCLUDE, Schema
 
+from services.funds import books, projections
 from services.funds import commands as cmd
 from services.funds import domain as d
 from services.funds import ledger as lg
-from services.funds import projections
 from services.funds.contract import DUES_COLLECTED
 from services.funds.events import (
     EVENTS,
-    DuesSplitAllocated,
     EducationTransferAssessed,
     ExpenditureRecorded,
-    PreparatoryFundCollected,
-    PreparatoryFundRefundIssued,
 )
 from services.funds.ledger_events import Posting
 from services.funds.policy import POLICY
@@ -54,18 +51,6 @@ FISCAL_LINES = {
     "warmth": ("送温暖 (county fiscal)", "budget.fiscal.warmth_fen"),
 }
 """The county's yearly fiscal lines (notice 十二) and the parameters of their amounts."""
-
-LINE_ACCOUNTS = {
-    "hardship_aid": "5101",
-    "warmth": "5101",
-    "golden_autumn": "5101",
-    "legal_aid": "5101",
-    "summer_cool": "5001",
-    "recuperation": "5001",
-    "studio_subsidy": "5401",
-    "competition_prizes": "5201",
-}
-"""The expense account a spend from each line is booked to (default 5001)."""
 
 LINE_ATTEMPTS = 30
 """A busy line sees many concurrent requests; each conflict re-decides on fresh state."""
@@ -224,30 +209,11 @@ class Funds:
     def _collect(self, c: d.RecordCollection, command_id: str, conn: psycopg.Connection) -> None:
         """Record money collected for an employer, and its voucher."""
         done = self._account(c.employer_id, c, command_id, conn)
-        credits: list[Posting] = []
-        refunds: list[Posting] = []
-        for e in done.events:
-            if isinstance(e, DuesSplitAllocated):
-                # The county federation's books: the grassroots union's share is
-                # owed down to it; the upward share is the county's income when the
-                # county is the end of the line (fiscal remittance), else owed upward.
-                up = "4001" if e.rule == "fiscal_remittance" else "2101"
-                credits += [
-                    Posting("2102", 0, e.retained_fen, f"dues {e.period} to the union"),
-                    Posting(up, 0, e.upward_fen, f"dues {e.period} upward ({e.rule})"),
-                ]
-            elif isinstance(e, PreparatoryFundCollected):
-                credits.append(Posting("4301", 0, e.amount_fen, f"建会筹备金 {e.period}"))
-            elif isinstance(e, PreparatoryFundRefundIssued):
-                refunds += _refund_postings(e)
-        credits = [x for x in credits if x.credit_fen > 0]
         ref = f"{c.employer_id}-{c.voucher_no}"
-        if credits:
-            total = sum(x.credit_fen for x in credits)
-            bank = Posting("1002", total, 0, f"{c.channel} {c.voucher_no}")
-            self._voucher(f"DUES-{ref}", (bank, *credits), c.employer_id, conn)
-        if refunds:
-            self._voucher(f"REFUND-{ref}", tuple(refunds), c.employer_id, conn)
+        if postings := books.collection(done.events, f"{c.channel} {c.voucher_no}"):
+            self._voucher(f"DUES-{ref}", postings, c.employer_id, conn)
+        if postings := books.refunds(done.events):
+            self._voucher(f"REFUND-{ref}", postings, c.employer_id, conn)
 
     @rpc
     def declare_school_budget(self, payload: dict[str, Any]) -> dict[str, Any]:
@@ -263,17 +229,7 @@ class Funds:
             done = self._account(p["employer_id"], c, f"school-budget:{self._call_key()}", conn)
             for e in done.events:
                 if isinstance(e, EducationTransferAssessed) and e.amount_fen != before:
-                    # What the school owes the county: a receivable and county income
-                    # (a revision books the difference, in whichever direction).
-                    delta = e.amount_fen - before
-                    postings = (
-                        Posting(
-                            "1201", max(delta, 0), max(-delta, 0), f"education 40 % {e.fiscal_year}"
-                        ),
-                        Posting(
-                            "4001", max(-delta, 0), max(delta, 0), f"education 40 % {e.fiscal_year}"
-                        ),
-                    )
+                    postings = books.education_transfer(e.amount_fen - before, e.fiscal_year)
                     vid = f"EDU-{p['employer_id']}-{e.fiscal_year}-{self._call_key()}"
                     self._voucher(vid, postings, p["employer_id"], conn)
         return projections.dues_reconciliation(self.store.store, p["employer_id"])
@@ -290,14 +246,13 @@ class Funds:
             p["voucher_ref"],
             p["transferred_on"],
         )
-        payable = "2102" if p["direction"] == "down" else "2101"
         with self.store.pool.connection() as conn, conn.transaction():
             key = f"transfer-dues:{p['voucher_ref']}"
             done = self._account(p["employer_id"], c, key, conn)
             if done.events:
-                postings = (
-                    Posting(payable, p["amount_fen"], 0, f"dues {p['direction']} to {p['to']}"),
-                    Posting("1002", 0, p["amount_fen"], p["voucher_ref"]),
+                memo = f"dues {p['direction']} to {p['to']}"
+                postings = books.dues_transfer(
+                    p["direction"], p["amount_fen"], memo, p["voucher_ref"]
                 )
                 vid = f"TRANSFER-{p['employer_id']}-{p['voucher_ref']}"
                 self._voucher(vid, postings, p["employer_id"], conn)
@@ -334,15 +289,10 @@ class Funds:
             for employer in p["employer_ids"]:
                 c = d.ConvertAccount(employer, p["union_id"], p["founded_on"])
                 done = self._account(employer, c, f"founded:{envelope.event_id}", conn)
-                refunds = [
-                    x
-                    for e in done.events
-                    if isinstance(e, PreparatoryFundRefundIssued)
-                    for x in _refund_postings(e)
-                ]
+                refunds = books.refunds(done.events)
                 if refunds:
                     vid = f"REFUND-{employer}-{p['union_id']}"
-                    self._voucher(vid, tuple(refunds), employer, conn)
+                    self._voucher(vid, refunds, employer, conn)
 
         self._react(envelope, "on_union_founded", convert)
 
@@ -434,10 +384,8 @@ class Funds:
         with self.store.pool.connection() as conn, conn.transaction():
             done = self._execute(lg.GRANT, stream, c, f"grant-in:{p['voucher_ref']}", conn)
             if done.events:
-                postings = (
-                    Posting("1002", p["amount_fen"], 0, p["voucher_ref"]),
-                    Posting("4201", 0, p["amount_fen"], f"grant {p['grant_id']}"),
-                )
+                memo = f"grant {p['grant_id']}"
+                postings = books.received("4201", p["amount_fen"], memo, p["voucher_ref"])
                 vid = f"GRANT-{p['grant_id']}-{p['voucher_ref']}"
                 self._voucher(vid, postings, p["grant_id"], conn)
         state = done.state
@@ -503,10 +451,8 @@ class Funds:
         with self.store.pool.connection() as conn, conn.transaction():
             done = self._execute(lg.PROJECT, stream, c, f"project-spend:{p['voucher_ref']}", conn)
             if done.events:
-                postings = (
-                    Posting("5301", p["amount_fen"], 0, f"{p['project_id']} {p['milestone']}"),
-                    Posting("1002", 0, p["amount_fen"], p["voucher_ref"]),
-                )
+                memo = f"{p['project_id']} {p['milestone']}"
+                postings = books.paid("5301", p["amount_fen"], memo, p["voucher_ref"])
                 vid = f"PROJECT-{p['project_id']}-{p['voucher_ref']}"
                 self._voucher(vid, postings, p["project_id"], conn)
         return _project(done.state)
@@ -610,11 +556,8 @@ class Funds:
         done = self._line(p["fiscal_year"], p["line"], c, f"spend:{p['request_id']}", conn)
         if any(isinstance(e, ExpenditureRecorded) for e in done.events) and p["amount_fen"] > 0:
             # Audit need 2 (§4.5): every yuan paid out ends in a voucher.
-            expense = LINE_ACCOUNTS.get(p["line"], "5001")
-            postings = (
-                Posting(expense, p["amount_fen"], 0, f"{p['line']} {p['request_id']}"),
-                Posting("1002", 0, p["amount_fen"], p["voucher_ref"]),
-            )
+            memo = f"{p['line']} {p['request_id']}"
+            postings = books.spend(p["line"], p["amount_fen"], memo, p["voucher_ref"])
             vid = f"SPEND-{p['fiscal_year']}-{p['line']}-{p['request_id']}"
             self._voucher(vid, postings, p["request_id"], conn)
         return done
@@ -689,14 +632,6 @@ def _saga(schema: type[Schema], envelope: Envelope) -> dict[str, Any]:
     """A saga request: its id is the source's, so two services' ids never meet."""
     p = _data(schema, envelope)
     return {**p, "request_id": f"{envelope.source}:{p['request_id']}"}
-
-
-def _refund_postings(e: PreparatoryFundRefundIssued) -> list[Posting]:
-    # 60 % of the 建会筹备金 goes back to the new union: less income, owed down.
-    return [
-        Posting("4301", e.amount_fen, 0, f"建会筹备金 refund to {e.union_id}"),
-        Posting("2102", 0, e.amount_fen, f"建会筹备金 refund to {e.union_id}"),
-    ]
 
 
 def _data(schema: type[Schema], envelope: Envelope) -> dict[str, Any]:

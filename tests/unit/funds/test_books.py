@@ -1,0 +1,36 @@
+"""The accounts each money event is booked to: every voucher balances."""
+
+from __future__ import annotations
+
+from services.funds import books
+from services.funds.events import DuesSplitAllocated, PreparatoryFundRefundIssued
+from services.funds.ledger_events import Posting
+
+
+def balanced(postings: tuple[Posting, ...]) -> bool:
+    return sum(p.debit_fen for p in postings) == sum(p.credit_fen for p in postings)
+
+
+def test_rule_a_collection_credits_each_share_where_it_belongs() -> None:
+    split = DuesSplitAllocated("2026-10", 1_001, 601, 400, "default", 6000, "full", "v")
+    remit = DuesSplitAllocated("2026-10", 500, 0, 500, "fiscal_remittance", 0, "fiscal", "v")
+    voucher = books.collection([split, remit], "tax T-1")
+    assert [(p.account, p.debit_fen, p.credit_fen) for p in voucher] == [
+        ("1002", 1_501, 0),
+        ("2102", 0, 601),  # owed down to the grassroots union
+        ("2101", 0, 400),  # owed upward
+        ("4001", 0, 500),  # the county's own (fiscal remittance; the zero share is left out)
+    ]
+    assert balanced(voucher)
+
+
+def test_rule_refunds_and_revised_education_transfers_balance() -> None:
+    refund = PreparatoryFundRefundIssued("U-1", 1_000, 6000, 600, "v")
+    assert balanced(books.refunds([refund]))
+    cut = books.education_transfer(-2_000, 2026)  # a lower revised budget
+    assert [(p.account, p.debit_fen, p.credit_fen) for p in cut] == [
+        ("1201", 0, 2_000),
+        ("4001", 2_000, 0),
+    ]
+    assert books.spend("warmth", 5, "m", "B")[0].account == "5101"
+    assert books.spend("unknown_line", 5, "m", "B")[0].account == "5001"
