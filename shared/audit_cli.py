@@ -14,8 +14,8 @@ from typing import Any
 import psycopg
 
 from shared import audit
-from shared.canonical import GENESIS_HASH
 from shared.config import SERVICES, database_config
+from shared.store import head_of
 
 Command = Callable[[argparse.Namespace], int]
 
@@ -69,10 +69,8 @@ def cmd_checkpoint(args: argparse.Namespace) -> int:
     heads = {}
     for service in SERVICES if args.service == "all" else (args.service,):
         with _connect(service) as conn:
-            row = conn.execute(
-                "SELECT position, hash FROM events ORDER BY position DESC LIMIT 1"
-            ).fetchone()
-        heads[service] = (row[0], row[1]) if row else (0, GENESIS_HASH)
+            head = head_of(conn)
+        heads[service] = (head.position, head.hash)
     signed = audit.sign_checkpoint(heads, Path(args.key).read_bytes())
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     target = Path(args.output or f"checkpoint-{stamp}.json")

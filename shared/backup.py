@@ -17,10 +17,10 @@ from pathlib import Path
 import psycopg
 from psycopg.conninfo import conninfo_to_dict
 
-from shared.canonical import GENESIS_HASH
 from shared.config import DatabaseConfig
 from shared.errors import UnionError
 from shared.migrate import ensure_role_and_database, migrate
+from shared.store import head_of
 from shared.verify import VerifyResult, verify
 
 
@@ -43,17 +43,10 @@ def _env_args(dsn: str) -> tuple[list[str], dict[str, str]]:
     return [*args, "-d", str(parts["dbname"])], env
 
 
-def _head(conn: psycopg.Connection) -> tuple[int, str]:
-    row = conn.execute(
-        "SELECT position, hash FROM events ORDER BY position DESC LIMIT 1"
-    ).fetchone()
-    return (int(row[0]), str(row[1])) if row else (0, GENESIS_HASH)
-
-
 def backup(cfg: DatabaseConfig, target: Path) -> dict[str, object]:
     """Dump the service's database to ``target`` and record its head beside it."""
     with psycopg.connect(cfg.admin_dsn) as conn:
-        position, hash_ = _head(conn)
+        head = head_of(conn)
     args, env = _env_args(cfg.admin_dsn)
     subprocess.run(
         [_tool("pg_dump"), "-Fc", "--no-owner", "--no-acl", "-f", str(target), *args],
@@ -65,8 +58,8 @@ def backup(cfg: DatabaseConfig, target: Path) -> dict[str, object]:
     record = {
         "service": cfg.service,
         "database": cfg.name,
-        "head_position": position,
-        "head_hash": hash_,
+        "head_position": head.position,
+        "head_hash": head.hash,
         "file": target.name,
     }
     target.with_name(target.name + ".json").write_text(json.dumps(record, indent=2) + "\n")

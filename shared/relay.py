@@ -29,6 +29,7 @@ import amqp
 import psycopg
 
 from shared.broker import BrokerConfig, declare_events_exchange, events_exchange
+from shared.store import head_of
 
 RELAY_LOCK: Final = 1970170225
 """Session advisory lock key of the relay leader in the service's database."""
@@ -237,7 +238,7 @@ class Relay:
             conn.execute("LISTEN union_events")
             row = conn.execute("SELECT position FROM relay_cursor").fetchone()
             assert row is not None, "migration 0003 inserts the cursor row"
-            self._set(leader=True, published_position=row[0], head_position=_head(conn))
+            self._set(leader=True, published_position=row[0], head_position=head_of(conn).position)
             backoff.reset()
             publisher: _Publisher | None = None
             try:
@@ -295,7 +296,7 @@ class Relay:
         return True
 
     def _idle(self, conn: psycopg.Connection, stop: threading.Event) -> None:
-        self._set(head_position=_head(conn))
+        self._set(head_position=head_of(conn).position)
         if self.status.lag:
             return
         # Woken by the NOTIFY of a commit; the timeout also covers a missed one.
@@ -314,15 +315,10 @@ def _try_lock(conn: psycopg.Connection) -> bool:
     return bool(row and row[0])
 
 
-def _head(conn: psycopg.Connection) -> int:
-    row = conn.execute("SELECT position FROM events ORDER BY position DESC LIMIT 1").fetchone()
-    return int(row[0]) if row else 0
-
-
 def lag_of(conn: psycopg.Connection) -> tuple[int, int]:
     """(head position, published position) as recorded in a service's database."""
     row = conn.execute("SELECT position FROM relay_cursor").fetchone()
-    return _head(conn), int(row[0]) if row else 0
+    return head_of(conn).position, int(row[0]) if row else 0
 
 
 def republish(

@@ -116,6 +116,14 @@ class Head:
     hash: str
 
 
+def head_of(conn: psycopg.Connection) -> Head:
+    """The log's last position and hash (position 0 and the genesis hash when empty)."""
+    row = conn.execute(
+        "SELECT position, hash FROM events ORDER BY position DESC LIMIT 1"
+    ).fetchone()
+    return Head(int(row[0]), str(row[1])) if row else Head(0, GENESIS_HASH)
+
+
 def stream_type_of(stream_id: str) -> str:
     return stream_id.split("-", 1)[0]
 
@@ -214,10 +222,7 @@ class EventStore:
 
     def head(self) -> Head:
         with self.pool.connection() as conn:
-            row = conn.execute(
-                "SELECT position, hash FROM events ORDER BY position DESC LIMIT 1"
-            ).fetchone()
-        return Head(row[0], row[1]) if row else Head(0, GENESIS_HASH)
+            return head_of(conn)
 
     def _encode(
         self,
