@@ -69,6 +69,7 @@ from shared.observability import DEAD_LETTERS, RETRIES
 from shared.registry import EventRegistry
 from shared.relay import Relay, RelayStatus
 from shared.store import EventStore
+from shared.vault import Vault, load_master_key, master_key_path
 
 log = logging.getLogger("union.nameko")
 F = TypeVar("F", bound=Callable[..., Any])
@@ -248,6 +249,17 @@ class RelayProvider(DependencyProvider):  # type: ignore[misc]
 
     def get_dependency(self, worker_ctx: Any) -> Callable[[], RelayStatus | None]:
         return lambda: self._relay.status if self._relay else None
+
+
+class VaultProvider(DependencyProvider):  # type: ignore[misc]
+    """The service's personal-data vault; its master key file is read once, at setup."""
+
+    def setup(self) -> None:
+        path = master_key_path(self.container.service_name)
+        self.vault = Vault(load_master_key(path))
+
+    def get_dependency(self, worker_ctx: Any) -> Vault:
+        return self.vault
 
 
 class SettableClock:

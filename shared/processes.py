@@ -47,10 +47,15 @@ def start(service: str, env: Mapping[str, str], amqp_uri: str) -> tuple[int, boo
     nameko = str(Path(sys.executable).with_name("nameko"))
     config = ROOT / "services" / service / "config.yaml"
     target = f"services.{service}.service:{service.capitalize()}"
+    # One machine, several services: each its own HTTP port (UNION_<SERVICE>_HTTP_ADDRESS,
+    # else its config's default), never one UNION_HTTP_ADDRESS for all.
+    child = {k: v for k, v in env.items() if k != "UNION_HTTP_ADDRESS"}
+    if address := env.get(f"UNION_{service.upper()}_HTTP_ADDRESS"):
+        child["UNION_HTTP_ADDRESS"] = address
     with (folder / f"{service}.log").open("ab") as log:
         proc = subprocess.Popen(
             [nameko, "run", "--config", str(config), target],
-            env={**env, "AMQP_URI": amqp_uri, "PYTHONPATH": str(ROOT)},
+            env={**child, "AMQP_URI": amqp_uri, "PYTHONPATH": str(ROOT)},
             stdout=log,
             stderr=subprocess.STDOUT,
             cwd=ROOT,

@@ -162,6 +162,8 @@ class World:
     threads: list[tuple[threading.Thread, threading.Event]] = field(default_factory=list)
 
     http_port: int = field(default_factory=free_port)
+    ports: dict[str, int] = field(default_factory=dict)
+    """Each service's HTTP port: the first started gets ``http_port``."""
 
     @property
     def env(self) -> dict[str, str]:
@@ -170,6 +172,7 @@ class World:
             "UNION_HTTP_ADDRESS": f"127.0.0.1:{self.http_port}",
             "UNION_DB_PREFIX": self.prefix,
             "UNION_AMQP_URI": self.broker.uri,
+            "UNION_VAULT_KEY_FILE": str(self.tmp / "vault.key"),
             "PYTHONPATH": str(ROOT),
             "PYTHONWARNINGS": "ignore",
         }
@@ -225,7 +228,13 @@ class World:
         """``nameko run`` of a real service with its own config file."""
         config = str(ROOT / "services" / service / "config.yaml")
         target = f"services.{service}.service:{service.capitalize()}"
-        extra = {"AMQP_URI": self.broker.uri, "UNION_RETRY_BASE_MS": "50", **env}
+        port = self.ports.setdefault(service, free_port() if self.ports else self.http_port)
+        extra = {
+            "AMQP_URI": self.broker.uri,
+            "UNION_RETRY_BASE_MS": "50",
+            "UNION_HTTP_ADDRESS": f"127.0.0.1:{port}",
+            **env,
+        }
         return self._nameko(config, target, f"rpc-{service}", extra)
 
     def _nameko(self, config: str, target: str, ready_queue: str, env: dict[str, str]) -> Proc:

@@ -1,12 +1,14 @@
-"""What aid takes from other systems, and (as they land) the events it publishes."""
+"""What aid takes from other systems and services, and the events it publishes."""
 
 from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
+from services.aid import commands as cmd
+from services.aid import domain, programmes
+from services.aid.events import EVENTS
 from shared.envelope import Subscription
 from shared.inbound import InboundType
-from shared.registry import EventRegistry
 
 REF = validate.Length(min=1, max=64)
 
@@ -70,5 +72,74 @@ INCOME_VERIFIED = InboundType(
 )
 
 INBOUND: tuple[InboundType, ...] = (ALLOWANCE_STATUS, INCOME_VERIFIED)
-EVENTS = EventRegistry()
-SUBSCRIPTIONS: tuple[Subscription, ...] = ()
+
+_FUNDS = "the answer to aid's FundsReservationRequested (reservation_id = 'aid:' + request_id)"
+SUBSCRIPTIONS: tuple[Subscription, ...] = (
+    Subscription("funds", "FundsReserved", cmd.FundsAnswer, f"F6: {_FUNDS}: approved"),
+    Subscription(
+        "funds",
+        "BudgetReservationRefused",
+        cmd.FundsAnswer,
+        f"F6: {_FUNDS}: AidApprovalBlocked (BudgetExhausted)",
+    ),
+    Subscription(
+        "funds",
+        "ReservationExpired",
+        cmd.FundsAnswer,
+        "an approved case whose reservation lapsed before payment is blocked again",
+    ),
+    *(
+        Subscription("orgs", name, cmd.MemberEvent, f"F4: member eligibility ({status})")
+        for name, status in (
+            ("MemberAdmitted", "active"),
+            ("MemberLapsed", "lapsed"),
+            ("MemberWithdrawn", "withdrawn"),
+        )
+    ),
+    Subscription(
+        "orgs",
+        "MemberTransferred",
+        cmd.MemberTransferred,
+        "F5: the member's open hardship file moves to the new union",
+    ),
+    Subscription(
+        "orgs",
+        "UnionDissolved",
+        cmd.UnionDissolved,
+        "F5: the union's open files go into the county assistance centre's custody",
+    ),
+    Subscription(
+        "orgs",
+        "ContractViolationReported",
+        cmd.ContractViolation,
+        "F12: a legal aid case per worker named, with the 1-year arbitration limit",
+    ),
+    Subscription(
+        "competitions",
+        "ModelWorkerRegistered",
+        cmd.ModelWorker,
+        "F8: recuperation priority for model workers",
+    ),
+    Subscription(
+        "competitions",
+        "ModelWorkerHardshipFlagged",
+        cmd.ModelWorkerHardship,
+        "F8: a 劳模困难帮扶 case and a place on the year's open 疗休养 programmes",
+    ),
+)
+
+DECIDERS = {
+    "HardshipFile": domain.HARDSHIP_FILE,
+    "AidCase": domain.CASE,
+    "AidClaim": domain.CLAIM,
+    "Campaign": programmes.CAMPAIGN,
+    "MutualAid": programmes.ENROLLMENT,
+    "LegalAid": programmes.LEGAL_AID,
+    "Recuperation": programmes.RECUPERATION,
+    "Person": programmes.PERSON,
+    "Subject": programmes.SUBJECT,
+    "Allowance": programmes.ALLOWANCE,
+}
+"""Each stream type's decider, so auditors can fold a stream as the service does."""
+
+__all__ = ["DECIDERS", "EVENTS", "INBOUND", "SUBSCRIPTIONS"]

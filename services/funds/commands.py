@@ -62,6 +62,10 @@ class ReservationRequest(Schema):
     line = _line()
     amount_fen = _fen()
     reference = _text()
+    hold_until = fields.Date(
+        load_default=None,
+        metadata={"description": "keep the reservation until this day (a campaign's close)"},
+    )
 
 
 class SpendReport(Schema):

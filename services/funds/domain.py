@@ -154,6 +154,8 @@ class Reserve:
     requester: str
     today: date
     policy: PolicyTable = POLICY
+    hold_until: date | None = None
+    """A campaign's envelope is held until it closes, not just the usual days."""
 
 
 @dataclass(frozen=True)
@@ -400,13 +402,14 @@ def _reserve(c: Reserve, s: Line) -> list[object]:
             )
         ]
     days, version = c.policy.number("budget.reservation_days", c.today)
+    expires_on = max(c.today + timedelta(days=days), c.hold_until or c.today)
     return [
         FundsReserved(
             c.reservation_id,
             c.amount_fen,
             c.reference,
             c.requester,
-            c.today + timedelta(days=days),
+            expires_on,
             s.available - c.amount_fen,
             version,
         )

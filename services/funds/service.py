@@ -524,7 +524,12 @@ class Funds:
         self, p: dict[str, Any], requester: str, conn: psycopg.Connection | None = None
     ) -> dict[str, Any]:
         c = d.Reserve(
-            p["request_id"], p["amount_fen"], p["reference"], requester, self.clock.now().date()
+            p["request_id"],
+            p["amount_fen"],
+            p["reference"],
+            requester,
+            self.clock.now().date(),
+            hold_until=p.get("hold_until"),
         )
         done = self._line(p["fiscal_year"], p["line"], c, f"reserve:{p['request_id']}", conn)
         answer = projections.first_answer(done.events) or projections.reservation_answer(

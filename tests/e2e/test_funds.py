@@ -18,7 +18,7 @@ from shared.broker import INBOUND_DEAD_LETTER, INBOUND_EXCHANGE, events_exchange
 from shared.nameko_ext import RemoteUnionError
 from shared.registry import EventRegistry, NewEvent
 from shared.store import ANY_VERSION
-from tests.mq import UNIONCTL, World, drain, publish, queue_info, wait_for
+from tests.mq import UNIONCTL, World, drain, free_port, publish, queue_info, wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -464,7 +464,12 @@ def test_status_shows_the_relay_lag_and_dead_letters(mq: World) -> None:
 def test_up_starts_the_services_a_second_up_is_harmless_and_down_stops_them(
     mq: World, tmp_path: Path
 ) -> None:
-    env = {**mq.env, "UNION_RUN_DIR": str(tmp_path / "var")}
+    env = {
+        **mq.env,
+        "UNION_RUN_DIR": str(tmp_path / "var"),
+        "UNION_AID_HTTP_ADDRESS": f"127.0.0.1:{free_port()}",
+        "UNION_FUNDS_HTTP_ADDRESS": f"127.0.0.1:{free_port()}",
+    }
 
     def unionctl(*args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(

@@ -1,0 +1,318 @@
+"""aid and funds under nameko, on real RabbitMQ and PostgreSQL: the sagas and the vault."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from datetime import date, timedelta
+from typing import Any
+
+import psycopg
+import pytest
+from marshmallow import Schema, fields
+from nameko.standalone.rpc import ClusterRpcProxy
+
+from shared.broker import INBOUND_EXCHANGE
+from shared.nameko_ext import RemoteUnionError
+from shared.registry import EventRegistry, NewEvent
+from shared.store import ANY_VERSION
+from tests.mq import UNIONCTL, World, publish, wait_for
+
+pytestmark = pytest.mark.integration
+
+CASEWORKER = {"actor": "caseworker-1", "role": "caseworker"}
+ASSESSOR = {"actor": "caseworker-2", "role": "caseworker"}
+LEADER = {"actor": "leader-1", "role": "leader"}
+FINANCE = {"actor": "finance-1", "role": "finance_officer"}
+YEAR = date.today().year
+
+
+def rpc(mq: World, who: dict[str, str]) -> ClusterRpcProxy:
+    return ClusterRpcProxy({"AMQP_URI": mq.broker.uri}, context_data=who)
+
+
+def call(mq: World, who: dict[str, str], method: str, *args: Any) -> Any:
+    with rpc(mq, who) as proxy:
+        return getattr(proxy.aid, method)(*args)
+
+
+def start_both(mq: World) -> None:
+    mq.start_service("funds")
+    mq.start_service("aid")
+    with rpc(mq, FINANCE) as proxy:
+        proxy.funds.open_fiscal_year({"fiscal_year": YEAR})
+
+
+def case_status(mq: World, case_id: str) -> str:
+    status: str = call(mq, CASEWORKER, "assistance_case", case_id)["status"]
+    return status
+
+
+def request_and_assess(mq: World, case_id: str, person: str, amount: int) -> None:
+    call(
+        mq,
+        CASEWORKER,
+        "request_aid",
+        {
+            "case_id": case_id,
+            "programme": "model_worker",
+            "person_id": person,
+            "fiscal_year": YEAR,
+            "amount_fen": amount,
+            "reason": "劳模困难帮扶",
+        },
+    )
+    call(mq, ASSESSOR, "assess_aid", {"case_id": case_id, "amount_fen": amount, "opinion": "ok"})
+
+
+def test_approval_saga_reserves_blocks_when_exhausted_and_cancel_releases(mq: World) -> None:
+    start_both(mq)
+    request_and_assess(mq, "C-1", "P-1", 3_000_000)  # 30,000 of the 40,000-yuan line
+    request_and_assess(mq, "C-2", "P-2", 2_000_000)
+
+    with pytest.raises(RemoteUnionError) as own:
+        call(mq, ASSESSOR, "approve_aid", {"case_id": "C-1"})
+    assert own.value.code == "MakerCheckerViolation"
+    with pytest.raises(RemoteUnionError) as twice:
+        request_and_assess(mq, "C-1b", "P-1", 100)  # same person, programme, year
+    assert twice.value.code == "DuplicateAid"
+
+    assert call(mq, LEADER, "approve_aid", {"case_id": "C-1"})["status"] == "awaiting_funds"
+    wait_for("C-1 approved", lambda: case_status(mq, "C-1") == "approved")
+    call(mq, LEADER, "approve_aid", {"case_id": "C-2"})
+    wait_for("C-2 blocked", lambda: case_status(mq, "C-2") == "blocked")
+    (blocked,) = mq.data_of("aid", "AidApprovalBlocked")
+    assert (blocked["request_id"], blocked["reason"]) == ("case:C-2.1", "BudgetExhausted")
+    assert [r["reservation_id"] for r in mq.data_of("funds", "FundsReserved")] == ["aid:case:C-1.1"]
+
+    call(mq, CASEWORKER, "cancel_aid", {"case_id": "C-1", "reason": "family moved away"})
+    wait_for("the release", lambda: mq.count("funds", "ReservationReleased") == 1)
+    (released,) = mq.data_of("funds", "ReservationReleased")
+    assert (released["reservation_id"], released["amount_fen"]) == ("aid:case:C-1.1", 3_000_000)
+
+    # The money is back: C-2 approved on a second try, then paid with maker-checker.
+    assert call(mq, LEADER, "approve_aid", {"case_id": "C-2"})["request_id"] == "case:C-2.2"
+    wait_for("C-2 approved", lambda: case_status(mq, "C-2") == "approved")
+    with pytest.raises(RemoteUnionError) as payer:
+        call(mq, LEADER, "order_payment", {"case_id": "C-2"})
+    assert payer.value.code == "MakerCheckerViolation"
+
+
+def submit_and_file(mq: World, household: str, person: str) -> None:
+    """A household through the whole 一户一档 procedure, civil affairs' answer included."""
+    call(
+        mq,
+        CASEWORKER,
+        "submit_application",
+        {
+            "household_id": household,
+            "applicant_id": person,
+            "union_id": "U-1",
+            "member_ids": [person, f"{person}-child"],
+            "causes": ["illness"],
+            "personal": {
+                "name": "张三丰",
+                "id_number": "34152219800101123X",
+                "bank_account": "6222020200112233445",
+                "illness": "尿毒症",
+            },
+        },
+    )
+    call(
+        mq,
+        LEADER,
+        "review_application",
+        {"household_id": household, "passed": True, "opinion": "属实"},
+    )
+    call(
+        mq,
+        CASEWORKER,
+        "record_home_visit",
+        {
+            "household_id": household,
+            "visitors": ["caseworker-1", "chair-7"],
+            "visited_on": (date.today() - timedelta(days=20)).isoformat(),
+            "findings": "两人家庭, 一人重病",
+            "forms_signed": True,
+            "personal": {"rigid_expenditure_yearly_fen": 2_400_000},
+        },
+    )
+    request_id = call(mq, CASEWORKER, "request_income_verification", {"household_id": household})[
+        "request_id"
+    ]
+    body = {
+        "request_id": request_id,
+        "household_ref": household,
+        "result": "verified",
+        "household_size": 2,
+        "per_capita_monthly_income_fen": 150_000,
+        "completed_on": (date.today() - timedelta(days=15)).isoformat(),
+    }
+    publish(
+        mq.broker,
+        INBOUND_EXCHANGE,
+        "civil.IncomeVerificationCompleted",
+        json.dumps(body).encode(),
+        content_type="application/json",
+        message_id=f"civil-{household}",
+    )
+    wait_for(
+        "the verification",
+        lambda: call(mq, CASEWORKER, "hardship_file", household)["status"] == "verified",
+    )
+    file = call(mq, CASEWORKER, "hardship_file", household)
+    # (1,500 x 12 x 2 - 24,000) / 12 / 2 = 500 yuan a head < 780 (1x 低保): 深度困难.
+    assert file["computed_category"] == "deep"
+    starts = (date.today() - timedelta(days=10)).isoformat()
+    call(
+        mq,
+        CASEWORKER,
+        "start_public_notice",
+        {"household_id": household, "starts_on": starts, "channel": "union notice board"},
+    )
+    call(
+        mq,
+        CASEWORKER,
+        "close_public_notice",
+        {"household_id": household, "upheld": False, "finding": "无异议"},
+    )
+    assert call(mq, LEADER, "establish_file", {"household_id": household})["status"] == "filed"
+
+
+def test_a_winter_campaign_reserves_its_envelope_and_returns_what_was_not_used(
+    mq: World,
+) -> None:
+    start_both(mq)
+    submit_and_file(mq, "H-1", "P-1")
+    (notice,) = mq.data_of("aid", "HardshipPublicNoticeStarted")
+    assert notice["masked_name"] == "张**"  # the public notice shows no more
+    call(
+        mq,
+        CASEWORKER,
+        "plan_campaign",
+        {
+            "campaign_id": f"winter-{YEAR}",
+            "season": "winter",
+            "fiscal_year": YEAR,
+            "envelope_fen": 1_000_000,
+            "opens_on": f"{YEAR}-12-01",
+            "closes_on": f"{YEAR + 1}-02-28",
+        },
+    )
+    call(mq, CASEWORKER, "open_campaign", {"campaign_id": f"winter-{YEAR}"})
+    wait_for(
+        "the envelope",
+        lambda: call(mq, CASEWORKER, "campaign", f"winter-{YEAR}")["status"] == "open",
+    )
+    (reserved,) = mq.data_of("funds", "FundsReserved")
+    assert reserved["expires_on"] == f"{YEAR + 1}-02-28"  # held until the campaign closes
+    with pytest.raises(RemoteUnionError) as unfiled:
+        call(
+            mq,
+            CASEWORKER,
+            "add_beneficiary",
+            {"campaign_id": f"winter-{YEAR}", "household_id": "H-none", "amount_fen": 100},
+        )
+    assert unfiled.value.code == "NotEligible"
+    add = {"campaign_id": f"winter-{YEAR}", "household_id": "H-1", "amount_fen": 250_000}
+    call(mq, CASEWORKER, "add_beneficiary", add)
+    call(mq, CASEWORKER, "publish_roster", {"campaign_id": f"winter-{YEAR}"})
+    pay = {"campaign_id": f"winter-{YEAR}", "household_id": "H-1", "voucher_ref": "BANK-1"}
+    call(mq, FINANCE, "pay_beneficiary", pay)
+    call(mq, CASEWORKER, "close_campaign", {"campaign_id": f"winter-{YEAR}"})
+    wait_for("the remainder released", lambda: mq.count("funds", "ReservationReleased") == 1)
+    (spent,) = mq.data_of("funds", "ExpenditureRecorded")
+    (returned,) = mq.data_of("funds", "ReservationReleased")
+    assert (spent["amount_fen"], returned["amount_fen"]) == (250_000, 750_000)
+    with rpc(mq, FINANCE) as proxy:
+        lines = {row["line"]: row for row in proxy.funds.budget_execution(YEAR)}
+    assert (lines["warmth"]["spent_fen"], lines["warmth"]["reserved_fen"]) == (250_000, 0)
+
+
+class MemberSchema(Schema):
+    person_id = fields.String()
+    union_id = fields.String()
+    occurred_on = fields.String()
+
+
+def test_a_member_lapse_published_by_orgs_blocks_mutual_aid_enrolment(mq: World) -> None:
+    mq.start_service("aid")
+    orgs_events = EventRegistry()
+    orgs_events.register("MemberAdmitted", MemberSchema)
+    orgs_events.register("MemberLapsed", MemberSchema)
+    with mq.store("orgs", orgs_events) as orgs:  # published as orgs would: its log, its relay
+        mq.start_relay_thread("orgs")
+        for person in ("P-7", "P-8"):
+            admitted = {"person_id": person, "union_id": "U-3", "occurred_on": "2025-01-10"}
+            orgs.append(
+                f"Member-{person}",
+                [NewEvent("MemberAdmitted", admitted)],
+                ANY_VERSION,
+                {"actor": "organiser-1"},
+            )
+        lapsed = {"person_id": "P-8", "union_id": "U-3", "occurred_on": "2026-06-30"}
+        orgs.append(
+            "Member-P-8", [NewEvent("MemberLapsed", lapsed)], ANY_VERSION, {"actor": "system"}
+        )
+        wait_for(
+            "P-8 lapsed in aid",
+            lambda: call(mq, CASEWORKER, "member_eligibility", "P-8")["member_status"] == "lapsed",
+        )
+    enrolled = call(mq, CASEWORKER, "enroll_mutual_aid", {"plan_year": YEAR, "person_id": "P-7"})
+    assert enrolled["enrolled"]
+    with pytest.raises(RemoteUnionError) as lapsed_member:
+        call(mq, CASEWORKER, "enroll_mutual_aid", {"plan_year": YEAR, "person_id": "P-8"})
+    assert lapsed_member.value.code == "NotAnActiveMember"
+
+
+def test_erasing_a_subject_shreds_its_data_and_the_chain_still_verifies(mq: World) -> None:
+    mq.start_service("aid")
+    call(
+        mq,
+        CASEWORKER,
+        "submit_application",
+        {
+            "household_id": "H-9",
+            "applicant_id": "P-9",
+            "union_id": "U-1",
+            "member_ids": ["P-9"],
+            "causes": ["accident"],
+            "temporary": True,
+            "personal": {"name": "李四", "id_number": "341522199001011234"},
+        },
+    )
+    read = {"subject_id": "P-9", "fields": ["name", "id_number"], "purpose": "case review"}
+    values = call(mq, CASEWORKER, "read_personal_data", read)["values"]
+    assert values == {"name": "李四", "id_number": "341522199001011234"}
+    with pytest.raises(RemoteUnionError) as leader:
+        call(mq, LEADER, "read_personal_data", read)
+    assert leader.value.code == "AccessDenied"
+    # Nothing personal is in the log: not in any event's data.
+    with psycopg.connect(mq.db("aid").admin_dsn) as conn:
+        log = conn.execute("SELECT string_agg(data::text, ' ') FROM events").fetchone()
+    assert log is not None and "341522199001011234" not in log[0] and "李四" not in log[0]
+
+    call(mq, CASEWORKER, "erase_subject", {"subject_id": "P-9", "reason": "retention ended"})
+    after = call(mq, CASEWORKER, "read_personal_data", read)
+    assert after == {
+        "subject_id": "P-9",
+        "status": "erased",
+        "values": {"name": "[erased]", "id_number": "[erased]"},
+    }
+    accessed = mq.data_of("aid", "PersonalDataAccessed")
+    refused = mq.data_of("aid", "PersonalDataAccessRefused")
+    assert [(a["accessor"], a["role"]) for a in accessed][-2:] == [
+        ("caseworker-1", "caseworker"),
+        ("caseworker-1", "caseworker"),
+    ]
+    assert [(r["accessor"], r["role"]) for r in refused] == [("leader-1", "leader")]
+    assert mq.count("aid", "SubjectErased") == 1
+    verified = subprocess.run(
+        [UNIONCTL, "audit", "verify", "--service", "aid"],
+        env=mq.env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert verified.returncode == 0, verified.stdout + verified.stderr
