@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import subprocess
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import psycopg
@@ -316,3 +316,29 @@ def test_erasing_a_subject_shreds_its_data_and_the_chain_still_verifies(mq: Worl
         check=False,
     )
     assert verified.returncode == 0, verified.stdout + verified.stderr
+
+
+def test_a_reply_that_never_comes_shows_overdue_and_a_late_reply_still_settles_it(
+    mq: World,
+) -> None:
+    setup = subprocess.run(
+        [UNIONCTL, "broker", "setup"], env=mq.env, capture_output=True, text=True, check=False
+    )
+    assert setup.returncode == 0, setup.stdout + setup.stderr  # funds' queues exist already
+    aid = mq.start_service("aid")
+    request_and_assess(mq, "C-5", "P-5", 1_000_000)
+    call(mq, LEADER, "approve_aid", {"case_id": "C-5"})
+    assert call(mq, CASEWORKER, "run_deadlines")["approvals_timed_out"] == 0
+
+    aid.stop()  # three days on, funds has still said nothing
+    later = (datetime.now(UTC) + timedelta(days=3)).isoformat()
+    mq.start_service("aid", UNION_CLOCK_START=later)
+    assert call(mq, CASEWORKER, "run_deadlines")["approvals_timed_out"] == 1
+    case = call(mq, CASEWORKER, "assistance_case", "C-5")
+    assert (case["status"], case["funds_reply_overdue"]) == ("awaiting_funds", True)
+    assert call(mq, CASEWORKER, "run_deadlines")["approvals_timed_out"] == 0  # once
+
+    mq.start_service("funds")  # the request waited in funds' queue; no year is open
+    wait_for("the late answer", lambda: case_status(mq, "C-5") == "blocked")
+    (blocked,) = mq.data_of("aid", "AidApprovalBlocked")
+    assert (blocked["request_id"], blocked["reason"]) == ("case:C-5.1", "LineNotAllocated")
