@@ -469,13 +469,13 @@ def decide_file(c: object, s: File) -> list[object]:
                 return []
             return [HardshipCategoryChanged(s.category, c.category, c.reason)]
         case FlagReviewDue():
-            if s.status != "filed" or s.review_flagged or s.review_due_on is None:
+            if s.status not in ACTIVE or s.review_flagged or s.review_due_on is None:
                 return []
             if c.today < s.review_due_on:
                 return []
             return [AnnualReviewDue(s.review_due_on)]
         case RecordAnnualReview():
-            _need(s, c, "filed")
+            _need(s, c, *ACTIVE)  # a temporary file not yet converted is reviewed too
             due = c.today + timedelta(days=c.review_days)
             return [HardshipFileReviewed(c.today, c.finding, due)]
         case LiftOut():
@@ -759,7 +759,10 @@ def decide_case(c: object, s: Case) -> list[object]:
         case FundsAnswer():
             return _answered(c, s)
         case ReservationLapsed():
-            if c.request_id != s.request_id or s.status not in ("approved", "payment_ordered"):
+            if c.request_id != s.request_id or s.status != "approved":
+                # Once payment is ordered the bank may already be paying: the case is
+                # not blocked, and funds answers the spend report (FundsRequestRefused)
+                # if the reservation is gone, for the finance officer to settle.
                 return []
             detail = "funds let the reservation expire before payment"
             return [AidApprovalBlocked(c.request_id, "ReservationExpired", detail)]
@@ -824,6 +827,13 @@ def decide_case(c: object, s: Case) -> list[object]:
             return [AidRecoveryOrdered(c.amount_fen, c.reason, c.by)]
         case RecordRecovery():
             _need(s, c, "recovery_ordered")
+            if c.amount_fen > s.recovery_fen:
+                # As with the order: never more back than was asked (and so than was paid).
+                raise InvalidTransition(
+                    "a recovery records at most what was ordered",
+                    field="amount_fen",
+                    ordered_fen=s.recovery_fen,
+                )
             return [AidRecovered(c.amount_fen, c.voucher_ref)]
     raise TypeError(f"not a case command: {c!r}")
 

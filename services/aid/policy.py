@@ -80,6 +80,11 @@ POLICY = PolicyTable(
             _p(f"aid.repeatable.{k}", int(k in _REPEATABLE), "no duplicate aid (domain §2.1 A2)")
             for k in PROGRAMMES
         ),
+        _p(
+            "aid.campaign_settle_days",
+            30,
+            "a campaign's envelope stays reserved this long after it closes (local practice)",
+        ),
         _p("aid.line.recuperation", "recuperation", "疗休养 from union funds (notice 六)"),
         _p(
             "legal.award_warn_days",

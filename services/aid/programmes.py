@@ -108,6 +108,8 @@ class PlanCampaign:
 @dataclass(frozen=True)
 class OpenCampaign:
     today: date
+    settle_days: int = 30
+    """How long after closing the envelope stays held, for the last payments to settle."""
 
 
 @dataclass(frozen=True)
@@ -195,7 +197,7 @@ def decide_campaign(c: object, s: Campaign) -> list[object]:
                     s.line,
                     s.envelope_fen,
                     f"Campaign-{s.campaign_id}",
-                    s.closes_on,
+                    s.closes_on + timedelta(days=c.settle_days) if s.closes_on else None,
                 ),
             ]
         case EnvelopeAnswer():
@@ -640,10 +642,12 @@ def decide_recuperation(c: object, s: Recuperation) -> list[object]:
                 return [approved, RecuperationFundingAnswered("", True, "nothing to pay")]
             rid = f"recup:{s.programme_id}"
             ref = f"Recuperation-{s.programme_id}"
-            # Settled against funds: the places' cost is reserved when they are approved.
+            # Settled against funds: the places' cost is reserved when they are approved,
+            # and held to the end of the year the trips are taken in.
+            hold = date(s.fiscal_year, 12, 31)
             return [
                 approved,
-                FundsReservationRequested(rid, s.fiscal_year, s.line, amount, ref, None),
+                FundsReservationRequested(rid, s.fiscal_year, s.line, amount, ref, hold),
             ]
         case RecuperationFunding():
             if s.funding != "pending" or c.request_id != f"recup:{s.programme_id}":

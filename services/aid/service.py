@@ -459,7 +459,8 @@ class Aid:
     @rpc
     def open_campaign(self, payload: dict[str, Any]) -> dict[str, Any]:
         p = load(cmd.CampaignRef(), payload, "open_campaign")
-        c = pg.OpenCampaign(self._today())
+        days, _ = POLICY.number("aid.campaign_settle_days", self._today())
+        c = pg.OpenCampaign(self._today(), days)
         return self._campaign(p["campaign_id"], c, f"open:{self._call_key()}")
 
     @rpc
@@ -837,14 +838,24 @@ class Aid:
 
     @reliable_event_handler("competitions", "ModelWorkerRegistered")
     def on_model_worker(self, envelope: Envelope) -> None:
+        """Flow F8: a model worker ranks first for 疗休养, and joins this year's open ones."""
         p = _data(cmd.ModelWorker, envelope)
         c = pg.NoteModelWorker(p["person_id"], p["level"], envelope.event_id)
         stream = pg.person_stream(p["person_id"])
-        self.store.once(
-            envelope,
-            "on_model_worker",
-            lambda conn: self._execute(pg.PERSON, stream, c, f"mw:{envelope.event_id}", conn),
-        )
+        actor = f"competitions:{envelope.actor or 'system'}"
+
+        def note(conn: psycopg.Connection) -> None:
+            self._execute(pg.PERSON, stream, c, f"mw:{envelope.event_id}", conn)
+            self._nominate_model_worker(p["person_id"], self._today().year, actor, conn)
+
+        self.store.once(envelope, "on_model_worker", note)
+
+    def _nominate_model_worker(
+        self, person_id: str, year: int, actor: str, conn: psycopg.Connection
+    ) -> None:
+        for programme in projections.recuperation_programmes(self.store.store, year, conn):
+            c = pg.Nominate(person_id, "model_worker", actor)
+            self._recuperation(programme, c, f"nominate:{person_id}", conn)
 
     @reliable_event_handler("competitions", "ModelWorkerHardshipFlagged")
     def on_model_worker_hardship(self, envelope: Envelope) -> None:
@@ -863,11 +874,7 @@ class Aid:
                 "reason": "model worker flagged in hardship by competitions",
             }
             self._request_aid(request, actor, conn)
-            for programme in projections.recuperation_programmes(
-                self.store.store, p["fiscal_year"], conn
-            ):
-                c = pg.Nominate(p["person_id"], "model_worker", actor)
-                self._recuperation(programme, c, f"nominate:{p['person_id']}", conn)
+            self._nominate_model_worker(p["person_id"], p["fiscal_year"], actor, conn)
 
         self.store.once(envelope, "on_model_worker_hardship", open_case)
 

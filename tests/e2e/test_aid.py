@@ -205,7 +205,8 @@ def test_a_winter_campaign_reserves_its_envelope_and_returns_what_was_not_used(
         lambda: call(mq, CASEWORKER, "campaign", f"winter-{YEAR}")["status"] == "open",
     )
     (reserved,) = mq.data_of("funds", "FundsReserved")
-    assert reserved["expires_on"] == f"{YEAR + 1}-02-28"  # held until the campaign closes
+    # Held until the campaign closes, and a month more for the last payments to settle.
+    assert reserved["expires_on"] == (date(YEAR + 1, 2, 28) + timedelta(days=30)).isoformat()
     with pytest.raises(RemoteUnionError) as unfiled:
         call(
             mq,
@@ -342,3 +343,99 @@ def test_a_reply_that_never_comes_shows_overdue_and_a_late_reply_still_settles_i
     wait_for("the late answer", lambda: case_status(mq, "C-5") == "blocked")
     (blocked,) = mq.data_of("aid", "AidApprovalBlocked")
     assert (blocked["request_id"], blocked["reason"]) == ("case:C-5.1", "LineNotAllocated")
+
+
+class Loose(Schema):
+    """Another service's event as the test publishes it: whatever fields it is given."""
+
+    class Meta:
+        unknown = "include"
+
+
+def test_orgs_and_competitions_events_move_files_open_legal_aid_and_model_worker_cases(
+    mq: World,
+) -> None:
+    mq.start_service("aid")
+    call(
+        mq,
+        CASEWORKER,
+        "submit_application",
+        {
+            "household_id": "H-4",
+            "applicant_id": "P-4",
+            "union_id": "U-1",
+            "member_ids": ["P-4"],
+            "causes": ["illness"],
+            "personal": {"name": "王五", "id_number": "341522198501011111"},
+        },
+    )
+    call(
+        mq,
+        CASEWORKER,
+        "plan_recuperation",
+        {
+            "programme_id": f"rest-{YEAR}",
+            "fiscal_year": YEAR,
+            "quota": 2,
+            "budget_fen": 600_000,
+            "per_person_fen": 300_000,
+        },
+    )
+    orgs_events, competitions_events = EventRegistry(), EventRegistry()
+    for name in ("MemberTransferred", "ContractViolationReported"):
+        orgs_events.register(name, Loose)
+    competitions_events.register("ModelWorkerHardshipFlagged", Loose)
+    with (
+        mq.store("orgs", orgs_events) as orgs,
+        mq.store("competitions", competitions_events) as competitions,
+    ):
+        mq.start_relay_thread("orgs")
+        mq.start_relay_thread("competitions")
+        moved = {
+            "person_id": "P-4",
+            "from_union": "U-1",
+            "to_union": "U-2",
+            "occurred_on": "2026-09-01",
+        }
+        breach = {
+            "report_id": "R-1",
+            "union_id": "U-2",
+            "person_ids": ["P-4", "P-6"],
+            "summary": "加班费未按集体合同支付",
+            "known_on": "2026-03-01",
+        }
+        orgs.append(
+            "Member-P-4", [NewEvent("MemberTransferred", moved)], ANY_VERSION, {"actor": "o"}
+        )
+        orgs.append(
+            "Contract-7",
+            [NewEvent("ContractViolationReported", breach)],
+            ANY_VERSION,
+            {"actor": "labour-relations-1"},
+        )
+        flagged = {
+            "person_id": "P-6",
+            "flag_id": "F-1",
+            "fiscal_year": YEAR,
+            "amount_fen": 500_000,
+        }
+        competitions.append(
+            "ModelWorker-P-6",
+            [NewEvent("ModelWorkerHardshipFlagged", flagged)],
+            ANY_VERSION,
+            {"actor": "honours-1"},
+        )
+        wait_for("the file moved", lambda: mq.count("aid", "HardshipFileTransferred") == 1)
+        wait_for("two legal aid cases", lambda: mq.count("aid", "LegalAidRequested") == 2)
+        wait_for("the model worker's case", lambda: mq.count("aid", "AidRequested") == 1)
+    assert call(mq, CASEWORKER, "hardship_file", "H-4")["union_id"] == "U-2"
+    legal = call(mq, CASEWORKER, "legal_aid_case", "R-1.P-4")
+    assert (legal["status"], legal["arbitration_limit_on"]) == ("requested", "2027-03-01")
+    case = call(mq, CASEWORKER, "assistance_case", "MW-F-1")
+    assert (case["programme"], case["status"], case["line"]) == (
+        "model_worker",
+        "requested",
+        "hardship_aid",
+    )
+    (nominated,) = mq.data_of("aid", "RecuperationNominated")
+    assert (nominated["person_id"], nominated["priority"]) == ("P-6", "model_worker")
