@@ -26,7 +26,7 @@ import os
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import partial
@@ -146,6 +146,12 @@ class ServiceStore:
     @property
     def pool(self) -> Any:
         return self.store.pool
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[psycopg.Connection]:
+        """One pooled connection in one transaction: what a command writes commits together."""
+        with self.store.pool.connection() as conn, conn.transaction():
+            yield conn
 
     def once(
         self,

@@ -1,12 +1,14 @@
-"""What orgs takes from other systems, and (as they land) the events it publishes."""
+"""What orgs takes from other systems, and the events it publishes."""
 
 from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
+from services.orgs import democracy, domain
+from services.orgs.events import EVENTS
 from shared.envelope import Subscription
 from shared.inbound import CREDIT_CODE, InboundType
-from shared.registry import EventRegistry
+from shared.privacy import subject_decider
 
 EMPLOYER_KINDS = [
     "non_public_enterprise",
@@ -82,5 +84,21 @@ EMPLOYER_DEREGISTERED = InboundType(
 )
 
 INBOUND: tuple[InboundType, ...] = (EMPLOYER_REGISTERED, CONTRACT_REVIEWED, EMPLOYER_DEREGISTERED)
-EVENTS = EventRegistry()
 SUBSCRIPTIONS: tuple[Subscription, ...] = ()
+"""orgs reacts to no other service; aid, funds and competitions react to it."""
+
+DECIDERS = {
+    "Employer": domain.EMPLOYER,
+    "Union": domain.UNION,
+    "Member": domain.MEMBER,
+    "Contract": domain.CONTRACT,
+    "JointMeeting": domain.JOINT_MEETING,
+    "Congress": democracy.CONGRESS,
+    "Disclosure": democracy.DISCLOSURE,
+    "Tripartite": democracy.TRIPARTITE,
+    "Benefits": democracy.BENEFITS,
+    "Subject": subject_decider({}),
+}
+"""Each stream type's decider, so auditors can fold a stream as the service does."""
+
+__all__ = ["DECIDERS", "EVENTS", "INBOUND", "SUBSCRIPTIONS"]

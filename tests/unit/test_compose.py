@@ -43,5 +43,5 @@ def test_every_running_service_has_its_config_and_is_checked_by_health_rpc() -> 
 
 def test_volumes_are_named_and_the_image_builds_from_the_repo() -> None:
     spec = compose()
-    assert set(spec["volumes"]) == {"pgdata", "rabbitdata", "aidvault"}
+    assert set(spec["volumes"]) == {"pgdata", "rabbitdata", "aidvault", "orgsvault"}
     assert (ROOT / spec["services"]["migrate"]["build"]["dockerfile"]).is_file()

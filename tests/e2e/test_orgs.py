@@ -1,0 +1,291 @@
+"""orgs and funds under nameko, on real RabbitMQ and PostgreSQL."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import pytest
+from nameko.standalone.rpc import ClusterRpcProxy
+
+from shared.broker import INBOUND_EXCHANGE
+from shared.nameko_ext import RemoteUnionError
+from tests.mq import World, publish, wait_for
+
+pytestmark = pytest.mark.integration
+
+ORGANISER = {"actor": "organiser-1", "role": "organising_staff"}
+CHAIR = {"actor": "chair-1", "role": "grassroots_chair"}
+FINANCE = {"actor": "finance-1", "role": "finance_officer"}
+SCHOOL = "12341522MB1234567X"
+FIRM = "91341522MA2T5K8X0Y"
+
+
+def call(mq: World, who: dict[str, str], service: str, method: str, *args: Any) -> Any:
+    with ClusterRpcProxy({"AMQP_URI": mq.broker.uri}, context_data=who) as proxy:
+        return getattr(getattr(proxy, service), method)(*args)
+
+
+def inbound(mq: World, kind: str, body: dict[str, Any], message_id: str) -> None:
+    publish(
+        mq.broker,
+        INBOUND_EXCHANGE,
+        kind,
+        json.dumps(body).encode(),
+        content_type="application/json",
+        message_id=message_id,
+    )
+
+
+def found(mq: World, union_id: str, employer: str, members: int, committee: int) -> None:
+    call(
+        mq,
+        ORGANISER,
+        "orgs",
+        "approve_preparatory_committee",
+        {
+            "union_id": union_id,
+            "name": f"{union_id} 工会",
+            "kind": "enterprise",
+            "parent_id": "county",
+            "employer_ids": [employer],
+            "approved_on": "2026-09-01",
+        },
+    )
+    call(
+        mq,
+        ORGANISER,
+        "orgs",
+        "found_union",
+        {
+            "union_id": union_id,
+            "on": "2026-10-01",
+            "member_count": members,
+            "committee_size": committee,
+            "term_years": 5,
+        },
+    )
+
+
+def test_founding_a_union_refunds_the_fund_and_the_education_sector_reaches_funds(
+    mq: World,
+) -> None:
+    mq.start_service("funds")
+    mq.start_service("orgs")
+    registered = {
+        "employer_id": FIRM,
+        "name": "霍邱某物流有限公司",
+        "kind": "non_public_enterprise",
+        "started_on": "2025-01-01",
+        "employees": 40,
+        "division_code": "341522",
+    }
+    inbound(mq, "hrss.EmployerRegistered", registered, "reg-1")
+    inbound(mq, "hrss.EmployerRegistered", registered, "reg-2")  # 人社 sent it twice
+    collected = {
+        "employer_id": FIRM,
+        "period": "2026-08",
+        "kind": "preparatory_fund",
+        "payroll_base_fen": 100_000_000,
+        "amount_fen": 2_000_000,
+        "collected_on": "2026-09-15",
+        "tax_voucher_no": "T-1",
+    }
+    inbound(mq, "tax.DuesCollected", collected, "tax-1")
+    wait_for("the target", lambda: mq.count("orgs", "OrganizingTargetIdentified") == 1)
+    wait_for("the 筹备金", lambda: mq.count("funds", "PreparatoryFundCollected") == 1)
+    assert mq.count("orgs", "EmployerRegistered") == 1
+
+    with pytest.raises(RemoteUnionError) as chair:
+        call(
+            mq,
+            CHAIR,
+            "orgs",
+            "approve_preparatory_committee",
+            {
+                "union_id": "U-9",
+                "name": "x",
+                "kind": "enterprise",
+                "parent_id": "county",
+                "employer_ids": [FIRM],
+                "approved_on": "2026-09-01",
+            },
+        )
+    assert chair.value.code == "ApprovalRequired"  # the higher-level union approves
+    with pytest.raises(RemoteUnionError) as even:
+        found(mq, "U-1", FIRM, 40, 4)
+    assert even.value.code == "CommitteeSizeInvalid"  # odd, and 3 to 5 for 26-100 members
+    call(
+        mq,
+        ORGANISER,
+        "orgs",
+        "found_union",
+        {
+            "union_id": "U-1",
+            "on": "2026-10-01",
+            "member_count": 40,
+            "committee_size": 5,
+            "term_years": 5,
+        },
+    )
+    wait_for("the refund", lambda: mq.count("funds", "PreparatoryFundRefundIssued") == 1)
+    (refund,) = mq.data_of("funds", "PreparatoryFundRefundIssued")
+    assert (refund["union_id"], refund["amount_fen"]) == ("U-1", 1_200_000)  # 60 %
+    coverage = call(mq, ORGANISER, "orgs", "coverage")
+    assert coverage["by_kind"]["non_public_enterprise"] == {"with_union": 1, "without": 0}
+
+    found(mq, "U-2", SCHOOL, 120, 7)
+    budget = {"employer_id": SCHOOL, "fiscal_year": 2026, "budgeted_fen": 1_000_000}
+    with pytest.raises(RemoteUnionError) as general:
+        call(mq, FINANCE, "funds", "declare_school_budget", budget)
+    assert general.value.code == "NotEducationSector"
+    call(mq, ORGANISER, "orgs", "assign_sector", {"union_id": "U-2", "sector": "education"})
+    wait_for("funds knows the sector", lambda: mq.count("funds", "DuesSectorAssigned") == 1)
+    answer = call(mq, FINANCE, "funds", "declare_school_budget", budget)
+    assert answer["education_transfers"]["2026"]["amount_fen"] == 400_000  # notice 十一: 40 %
+
+    meeting = {
+        "meeting_id": "JM-2026",
+        "held_on": "2026-03-20",
+        "chaired_by": "县长",
+        "attendees": ["县总工会", "县财政局", "县人社局"],
+    }
+    call(mq, ORGANISER, "orgs", "hold_joint_meeting", meeting)
+    impact = {"fiscal_year": 2026, "line": "warmth", "amount_fen": 60_000_000, "name": "送温暖"}
+    decision = {
+        "meeting_id": "JM-2026",
+        "decision_id": "JM-2026-1",
+        "summary": "县财政安排送温暖资金60万元",
+        "owner": "县财政局",
+        "due_on": "2026-06-30",
+        "budget_impact": impact,
+    }
+    call(mq, ORGANISER, "orgs", "record_joint_decision", decision)
+    wait_for("the line in funds", lambda: mq.count("funds", "BudgetLineAllocated") == 1)
+    (line,) = mq.data_of("funds", "BudgetLineAllocated")
+    assert (line["line"], line["amount_fen"], line["grant_id"]) == (
+        "warmth",
+        60_000_000,
+        "JM-JM-2026-1",
+    )
+
+
+def test_a_contract_filed_without_objection_takes_effect_after_fifteen_days(mq: World) -> None:
+    orgs = mq.start_service("orgs")
+    found(mq, "U-3", FIRM, 60, 5)
+    delegates = [{"person_id": f"D{i}", "is_manager": i < 6} for i in range(40)]
+    call(
+        mq,
+        ORGANISER,
+        "orgs",
+        "establish_congress",
+        {
+            "congress_id": "K-1",
+            "kind": "enterprise",
+            "unit_id": FIRM,
+            "union_id": "U-3",
+            "term_years": 3,
+            "established_on": "2026-01-10",
+        },
+    )
+    elect = {"congress_id": "K-1", "term_no": 1, "elected_on": "2026-01-20", "delegates": delegates}
+    call(mq, ORGANISER, "orgs", "elect_delegates", elect)
+    today = date.today()
+    steps: list[tuple[str, dict[str, Any]]] = [
+        (
+            "propose_negotiation",
+            {
+                "contract_id": "CC-1",
+                "kind": "comprehensive",
+                "union_id": "U-3",
+                "employer_ids": [FIRM],
+                "proposed_by": "union",
+                "proposed_on": (today - timedelta(days=40)).isoformat(),
+            },
+        ),
+        (
+            "respond_negotiation",
+            {"contract_id": "CC-1", "on": (today - timedelta(days=30)).isoformat()},
+        ),
+        (
+            "appoint_negotiators",
+            {
+                "contract_id": "CC-1",
+                "union_side": ["A1", "A2", "A3"],
+                "employer_side": ["B1", "B2", "B3"],
+                "union_chief": "A1",
+                "employer_chief": "B1",
+            },
+        ),
+        (
+            "hold_negotiation_round",
+            {"contract_id": "CC-1", "held_on": today.isoformat(), "summary": "工资"},
+        ),
+        (
+            "agree_draft",
+            {
+                "contract_id": "CC-1",
+                "agreed_on": today.isoformat(),
+                "term_years": 3,
+                "summary": "草案",
+            },
+        ),
+    ]
+    for method, payload in steps:
+        call(mq, CHAIR, "orgs", method, payload)
+    vote = {"contract_id": "CC-1", "congress_id": "K-1", "voted_on": today.isoformat()}
+    # 26 of 40 present is short of two thirds; 30 present, 20 yes is not more than half of 40.
+    assert (
+        call(
+            mq,
+            CHAIR,
+            "orgs",
+            "record_congress_vote",
+            {**vote, "present": 26, "yes": 26, "no": 0, "abstain": 0},
+        )["status"]
+        == "negotiating"
+    )
+    for method, payload in steps[3:]:
+        call(mq, CHAIR, "orgs", method, payload)
+    rejected = call(
+        mq,
+        CHAIR,
+        "orgs",
+        "record_congress_vote",
+        {**vote, "present": 30, "yes": 20, "no": 10, "abstain": 0},
+    )
+    assert rejected["status"] == "negotiating"
+    for method, payload in steps[3:]:
+        call(mq, CHAIR, "orgs", method, payload)
+    adopted = call(
+        mq,
+        CHAIR,
+        "orgs",
+        "record_congress_vote",
+        {**vote, "present": 30, "yes": 21, "no": 9, "abstain": 0},
+    )
+    assert adopted["status"] == "adopted"
+    reasons = [r["reason"] for r in mq.data_of("orgs", "DraftRejectedByCongress")]
+    assert reasons == ["NoQuorum", "NotMajorityOfAll"]
+    call(mq, CHAIR, "orgs", "sign_contract", {"contract_id": "CC-1", "on": today.isoformat()})
+    filed = call(
+        mq, CHAIR, "orgs", "file_contract", {"contract_id": "CC-1", "on": today.isoformat()}
+    )
+    assert filed["review_ends_on"] == (today + timedelta(days=15)).isoformat()
+
+    orgs.stop()  # fifteen days on: no objection from 人社
+    later = datetime.now(UTC) + timedelta(days=15)
+    orgs = mq.start_service("orgs", UNION_CLOCK_START=later.isoformat())
+    call(mq, ORGANISER, "orgs", "run_deadlines")
+    assert call(mq, CHAIR, "orgs", "collective_contract", "CC-1")["status"] == "under_review"
+    orgs.stop()
+    mq.start_service("orgs", UNION_CLOCK_START=(later + timedelta(days=1)).isoformat())
+    assert call(mq, ORGANISER, "orgs", "run_deadlines")["contracts"] == 1
+    contract = call(mq, CHAIR, "orgs", "collective_contract", "CC-1")
+    assert (contract["status"], contract["effective_on"]) == (
+        "effective",
+        (today + timedelta(days=16)).isoformat(),
+    )
+    (took,) = mq.data_of("orgs", "ContractTookEffect")
+    assert took["basis"] == "no objection"
