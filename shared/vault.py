@@ -229,8 +229,14 @@ class Vault:
 
         Events record these instead of the values, so an auditor with the right
         role can fetch exactly the inputs a decision used, and after erasure the
-        reference remains while the value is gone.
+        reference remains while the value is gone. A new decision cannot rest on
+        erased values: for an erased subject this raises ``SubjectErased``, as
+        ``get`` does.
         """
+        _check_name(subject_id, "subject_id")
+        wrapped, has_values = _key_state(conn, subject_id)
+        if wrapped is None and has_values:
+            raise _erased(subject_id)
         rows = conn.execute(
             "SELECT field, max(version) FROM vault_values"
             " WHERE subject_id = %s AND field = ANY(%s) GROUP BY field ORDER BY field",

@@ -45,6 +45,20 @@ def stream_keys(
     return [r[0].split("-", 1)[1] for r in rows]
 
 
+def subjects_under(
+    store: EventStore, prefix: str, conn: psycopg.Connection | None = None
+) -> list[str]:
+    """Vault subjects (``Subject-`` streams) whose id starts with ``prefix``."""
+    rows = _query(
+        store,
+        "SELECT DISTINCT stream_id FROM events"
+        " WHERE stream_type = 'Subject' AND starts_with(stream_id, %s) ORDER BY stream_id",
+        (f"Subject-{prefix}",),
+        conn,
+    )
+    return [r[0].split("-", 1)[1] for r in rows]
+
+
 def _with_event(
     store: EventStore,
     event_type: str,

@@ -12,6 +12,7 @@ import json
 from collections.abc import Iterable
 from datetime import date, datetime
 from typing import Any
+from uuid import NAMESPACE_URL, uuid5
 
 import psycopg
 from marshmallow import EXCLUDE, Schema
@@ -83,7 +84,7 @@ class Aid:
             "relay_lag": status.lag if status else None,
         }
 
-    # -- hardship family files -----------------------------------------------------------
+    # -- hardship family files -------------------------------------------------------------
 
     @rpc
     def submit_application(self, payload: dict[str, Any]) -> dict[str, Any]:
@@ -128,7 +129,9 @@ class Aid:
     def request_income_verification(self, payload: dict[str, Any]) -> dict[str, Any]:
         """Ask civil affairs (民政) to verify; the answer is an inbound message."""
         p = load(cmd.HouseholdRef(), payload, "request_income_verification")
-        c = d.RequestVerification(f"IV-{p['household_id']}-{self._call_key()}"[:64])
+        # One id per request, short enough for the contract's 64 characters whatever
+        # the household id: a repeated verification must not reuse an earlier id.
+        c = d.RequestVerification(f"IV-{uuid5(NAMESPACE_URL, self._call_key()).hex}")
         done = self._file(p["household_id"], c, f"verify:{self._call_key()}")
         return {**_file_view(done.state), "request_id": done.state.verification}
 
@@ -389,7 +392,7 @@ class Aid:
         """Every case of a year with its status; timed-out approvals are flagged."""
         return projections.cases(self.store.store, int(fiscal_year))
 
-    # -- funds' answers (the saga's replies) ----------------------------------------------
+    # -- funds' answers (the saga's replies) -----------------------------------------------
 
     @reliable_event_handler("funds", "FundsReserved")
     def on_funds_reserved(self, envelope: Envelope) -> None:
@@ -437,7 +440,7 @@ class Aid:
 
         self.store.once(envelope, handler, answer)
 
-    # -- seasonal campaigns ------------------------------------------------------------------
+    # -- seasonal campaigns ----------------------------------------------------------------
 
     @rpc
     def plan_campaign(self, payload: dict[str, Any]) -> dict[str, Any]:
@@ -500,7 +503,7 @@ class Aid:
         done = self._execute(pg.CAMPAIGN, pg.campaign_stream(campaign_id), c, key, conn)
         return _campaign_view(done.state)
 
-    # -- mutual aid ----------------------------------------------------------------------------
+    # -- mutual aid ------------------------------------------------------------------------
 
     @rpc
     def enroll_mutual_aid(self, payload: dict[str, Any]) -> dict[str, Any]:
@@ -526,9 +529,16 @@ class Aid:
     @rpc
     def file_mutual_aid_claim(self, payload: dict[str, Any]) -> dict[str, Any]:
         p = load(cmd.FileClaim(), payload, "file_mutual_aid_claim")
-        subject = f"{p['person_id']}.claim.{p['claim_id']}"
+        subject = claim_subject(p["person_id"], p["claim_id"])
         stream = pg.enrollment_stream(p["plan_year"], p["person_id"])
         with self._tx() as conn:
+            enrolment = load_stream(self.store.store, pg.ENROLLMENT, stream, conn).state
+            if p["claim_id"] in enrolment.claims:
+                # Filed already (a retry): the figures stay the ones the claim recorded,
+                # not a newer version its review would read instead.
+                return _enrollment_view(enrolment)
+            if self._subject_state(p["person_id"], conn).erased:
+                raise pg.SubjectGone("this person was erased", subject_id=p["person_id"])
             self._put(conn, subject, p["personal"], "mutual aid claim")
             refs = self.vault.refs(conn, subject, p["personal"].keys())
             c = pg.FileClaim(p["claim_id"], p["treated_on"], refs)
@@ -538,7 +548,7 @@ class Aid:
     @rpc
     def review_mutual_aid_claim(self, payload: dict[str, Any]) -> dict[str, Any]:
         p = load(cmd.ReviewClaim(), payload, "review_mutual_aid_claim")
-        subject = f"{p['person_id']}.claim.{p['claim_id']}"
+        subject = claim_subject(p["person_id"], p["claim_id"])
         stream = pg.enrollment_stream(p["plan_year"], p["person_id"])
         today = self._today()
         bp, v1 = POLICY.number("mutual_aid.reimburse_bp", today)
@@ -568,7 +578,7 @@ class Aid:
             "model_worker": s.model_worker,
         }
 
-    # -- legal aid ---------------------------------------------------------------------------------
+    # -- legal aid -------------------------------------------------------------------------
 
     @rpc
     def request_legal_aid(self, payload: dict[str, Any]) -> dict[str, Any]:
@@ -616,7 +626,10 @@ class Aid:
         p = load(cmd.LegalStage(), payload, "change_legal_stage")
         days, _ = POLICY.number("legal.award_days", p["started_on"])
         c = pg.ChangeStage(p["stage"], p["started_on"], days)
-        return self._legal(p["case_id"], c, f"stage:{p['stage']}")
+        # A case may come back to a stage (mediation again after an award is set
+        # aside): the stage alone would make the second change look like a retry.
+        key = f"stage:{p['stage']}:{p['started_on'].isoformat()}"
+        return self._legal(p["case_id"], c, key)
 
     @rpc
     def extend_award_deadline(self, payload: dict[str, Any]) -> dict[str, Any]:
@@ -640,7 +653,7 @@ class Aid:
     def _legal(self, case_id: str, c: object, key: str) -> dict[str, Any]:
         return _legal_view(self._execute(pg.LEGAL_AID, pg.legal_stream(case_id), c, key).state)
 
-    # -- recuperation (疗休养) -----------------------------------------------------------------
+    # -- recuperation (疗休养) ----------------------------------------------------------------
 
     @rpc
     def plan_recuperation(self, payload: dict[str, Any]) -> dict[str, Any]:
@@ -689,7 +702,7 @@ class Aid:
         done = self._execute(pg.RECUPERATION, stream, c, key, conn)
         return _recuperation_view(done.state)
 
-    # -- personal data (PIPL) ----------------------------------------------------------------------
+    # -- personal data (PIPL) --------------------------------------------------------------
 
     @rpc
     def read_personal_data(self, payload: dict[str, Any]) -> dict[str, Any]:
@@ -726,10 +739,16 @@ class Aid:
         """Crypto-shredding: destroy the subject's key and record that it was done."""
         p = load(cmd.EraseSubject(), payload, "erase_subject")
         with self._tx() as conn:
-            self._subject(
-                p["subject_id"], pg.EraseSubject(p["subject_id"], p["reason"]), "erase", conn
-            )
-            self.vault.erase(conn, p["subject_id"])
+            # A person's mutual-aid claims (diagnosis, costs) are subjects of their own.
+            prefix = claim_subject(p["subject_id"], "")
+            claims = projections.subjects_under(self.store.store, prefix, conn)
+            subjects = (p["subject_id"], *claims)
+            # Every key before any event: a put takes the subject's vault lock and then
+            # the log's, so taking them the other way round could deadlock with it.
+            for subject in subjects:
+                self.vault.erase(conn, subject)
+            for subject in subjects:
+                self._subject(subject, pg.EraseSubject(subject, p["reason"]), "erase", conn)
         return {"subject_id": p["subject_id"], "status": "erased"}
 
     def _same_union(self, subject_id: str, org_unit: str | None, conn: psycopg.Connection) -> bool:
@@ -761,7 +780,7 @@ class Aid:
         self._subject(subject_id, c, f"use:{self._call_key()}:{purpose}", conn)
         return values
 
-    # -- reactions to orgs and competitions -------------------------------------------------------
+    # -- reactions to orgs and competitions ------------------------------------------------
 
     @reliable_event_handler("orgs", "MemberAdmitted")
     def on_member_admitted(self, envelope: Envelope) -> None:
@@ -878,7 +897,7 @@ class Aid:
 
         self.store.once(envelope, "on_model_worker_hardship", open_case)
 
-    # -- deadlines --------------------------------------------------------------------------
+    # -- deadlines -------------------------------------------------------------------------
 
     @rpc
     def run_deadlines(self) -> dict[str, int]:
@@ -921,7 +940,7 @@ class Aid:
                 warned += len(self._execute(pg.LEGAL_AID, stream, c, key).events)
         return warned
 
-    # -- the steps every command takes ------------------------------------------------------
+    # -- the steps every command takes -----------------------------------------------------
 
     def _tx(self) -> Any:
         return _Transaction(self.store.pool)
@@ -954,6 +973,9 @@ class Aid:
         self, case_id: str, c: object, key: str, conn: psycopg.Connection | None = None
     ) -> Executed[d.Case, object]:
         return self._execute(d.CASE, d.case_stream(case_id), c, key, conn)
+
+    def _subject_state(self, subject_id: str, conn: psycopg.Connection) -> pg.Subject:
+        return load_stream(self.store.store, pg.SUBJECT, pg.subject_stream(subject_id), conn).state
 
     def _subject(
         self, subject_id: str, c: object, key: str, conn: psycopg.Connection
@@ -1009,6 +1031,11 @@ class _Transaction:
             self._tx.__exit__(*exc)
         finally:
             self._cm.__exit__(*exc)
+
+
+def claim_subject(person_id: str, claim_id: str) -> str:
+    """The vault subject of one mutual-aid claim's personal values; erased with the person."""
+    return f"{person_id}.claim.{claim_id}"
 
 
 def mask(name: str) -> str:

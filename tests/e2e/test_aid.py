@@ -439,3 +439,136 @@ def test_orgs_and_competitions_events_move_files_open_legal_aid_and_model_worker
     )
     (nominated,) = mq.data_of("aid", "RecuperationNominated")
     assert (nominated["person_id"], nominated["priority"]) == ("P-6", "model_worker")
+
+
+def test_erasing_a_person_shreds_their_mutual_aid_claims_and_a_refiled_claim_keeps_its_figures(
+    mq: World,
+) -> None:
+    mq.start_service("aid")
+    orgs_events = EventRegistry()
+    orgs_events.register("MemberAdmitted", MemberSchema)
+    with mq.store("orgs", orgs_events) as orgs:
+        mq.start_relay_thread("orgs")
+        admitted = {"person_id": "P-3", "union_id": "U-3", "occurred_on": "2025-01-10"}
+        orgs.append(
+            "Member-P-3", [NewEvent("MemberAdmitted", admitted)], ANY_VERSION, {"actor": "o"}
+        )
+        wait_for(
+            "P-3 a member in aid",
+            lambda: call(mq, CASEWORKER, "member_eligibility", "P-3")["member_status"] == "active",
+        )
+    call(mq, CASEWORKER, "enroll_mutual_aid", {"plan_year": YEAR, "person_id": "P-3"})
+    personal: dict[str, Any] = {
+        "medical_cost_fen": 800_000,
+        "insurance_paid_fen": 500_000,
+        "diagnosis": "肺炎",
+    }
+    claim = {
+        "plan_year": YEAR,
+        "person_id": "P-3",
+        "claim_id": "MC-1",
+        "treated_on": date.today().isoformat(),
+        "personal": personal,
+    }
+    call(mq, CASEWORKER, "file_mutual_aid_claim", claim)
+    # The same claim again (a retry, or figures changed after filing): nothing is replaced.
+    again = {**claim, "personal": {**personal, "medical_cost_fen": 9_000_000}}
+    call(mq, CASEWORKER, "file_mutual_aid_claim", again)
+    read = {"subject_id": "P-3.claim.MC-1", "fields": ["medical_cost_fen"], "purpose": "review"}
+    assert call(mq, CASEWORKER, "read_personal_data", read)["values"] == {
+        "medical_cost_fen": 800_000
+    }
+    assert mq.count("aid", "PersonalDataRecorded") == 1
+
+    call(mq, CASEWORKER, "erase_subject", {"subject_id": "P-3", "reason": "retention ended"})
+    after = call(mq, CASEWORKER, "read_personal_data", read)
+    assert (after["status"], after["values"]) == ("erased", {"medical_cost_fen": "[erased]"})
+    erased = [e["subject_id"] for e in mq.data_of("aid", "SubjectErased")]
+    assert erased == ["P-3", "P-3.claim.MC-1"]
+    with pytest.raises(RemoteUnionError) as gone:
+        call(mq, CASEWORKER, "file_mutual_aid_claim", {**claim, "claim_id": "MC-2"})
+    assert gone.value.code == "SubjectErased"
+
+
+def test_a_stage_revisited_is_recorded_and_each_verification_request_has_its_own_id(
+    mq: World,
+) -> None:
+    mq.start_service("aid")
+    call(
+        mq,
+        CASEWORKER,
+        "request_legal_aid",
+        {
+            "case_id": "L-1",
+            "person_id": "P-1",
+            "union_id": "U-1",
+            "matter": "欠薪",
+            "knew_of_infringement_on": date.today().isoformat(),
+        },
+    )
+    call(mq, LEADER, "decide_legal_aid", {"case_id": "L-1", "accept": True, "reason": "属实"})
+    call(mq, CASEWORKER, "assign_legal_aid", {"case_id": "L-1", "assignee": "lawyer-1"})
+    for stage, days_ago in (("mediation", 30), ("arbitration", 20), ("mediation", 5)):
+        started = (date.today() - timedelta(days=days_ago)).isoformat()
+        change = {"case_id": "L-1", "stage": stage, "started_on": started}
+        view = call(mq, CASEWORKER, "change_legal_stage", change)
+    assert (view["stage"], view["award_due_on"]) == ("mediation", None)
+    assert [e["stage"] for e in mq.data_of("aid", "LegalAidStageChanged")] == [
+        "mediation",
+        "arbitration",
+        "mediation",
+    ]
+
+    household = "H-" + "9" * 60  # ids may be 64 characters long
+    call(
+        mq,
+        CASEWORKER,
+        "submit_application",
+        {
+            "household_id": household,
+            "applicant_id": "P-2",
+            "union_id": "U-1",
+            "member_ids": ["P-2"],
+            "causes": ["illness"],
+            "personal": {"name": "赵六", "id_number": "341522198501012222"},
+        },
+    )
+    call(
+        mq,
+        LEADER,
+        "review_application",
+        {"household_id": household, "passed": True, "opinion": "属实"},
+    )
+    visit = {
+        "household_id": household,
+        "visitors": ["caseworker-1", "chair-7"],
+        "visited_on": date.today().isoformat(),
+        "findings": "已入户",
+        "forms_signed": True,
+        "personal": {"rigid_expenditure_yearly_fen": 0},
+    }
+    call(mq, CASEWORKER, "record_home_visit", visit)
+    ref = {"household_id": household}
+    first = call(mq, CASEWORKER, "request_income_verification", ref)["request_id"]
+    body = {
+        "request_id": first,
+        "household_ref": household,
+        "result": "incomplete",
+        "household_size": 1,
+        "per_capita_monthly_income_fen": 0,
+        "completed_on": date.today().isoformat(),
+    }
+    publish(
+        mq.broker,
+        INBOUND_EXCHANGE,
+        "civil.IncomeVerificationCompleted",
+        json.dumps(body).encode(),
+        content_type="application/json",
+        message_id="civil-incomplete-1",
+    )
+    wait_for(
+        "the incomplete answer",
+        lambda: call(mq, CASEWORKER, "hardship_file", household)["status"] == "visited",
+    )
+    second = call(mq, CASEWORKER, "request_income_verification", ref)["request_id"]
+    assert second != first and len(first) <= 64 and len(second) <= 64

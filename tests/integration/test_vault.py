@@ -219,6 +219,18 @@ def test_an_erased_subject_takes_no_new_values(log: LogFixture, vault: Vault) ->
         assert len(raw_rows(log, PERSON)) == 1
 
 
+def test_no_new_decision_can_reference_an_erased_subjects_values(
+    log: LogFixture, vault: Vault
+) -> None:
+    with log.service() as conn:
+        vault.put(conn, PERSON, {"bank_account": "6222020200112233445"})
+        assert vault.refs(conn, PERSON, ["bank_account"]) == (f"{PERSON}/bank_account@1",)
+        vault.erase(conn, PERSON)
+        with pytest.raises(SubjectErased):
+            vault.refs(conn, PERSON, ["bank_account"])
+        assert vault.refs(conn, OTHER, ["bank_account"]) == ()  # nothing held: nothing to cite
+
+
 def test_another_master_key_cannot_read_a_subject(log: LogFixture, vault: Vault) -> None:
     intruder = Vault(os.urandom(KEY_BYTES))
     with log.service() as conn:
