@@ -69,7 +69,7 @@ from shared.observability import DEAD_LETTERS, RETRIES
 from shared.registry import EventRegistry
 from shared.relay import Relay, RelayStatus
 from shared.store import EventStore
-from shared.vault import Vault, load_master_key, master_key_path
+from shared.vault import Vault, VaultKeyInvalid, load_master_key, master_key_path
 
 log = logging.getLogger("union.nameko")
 F = TypeVar("F", bound=Callable[..., Any])
@@ -257,11 +257,27 @@ class RelayProvider(DependencyProvider):  # type: ignore[misc]
         return lambda: self._relay.status if self._relay else None
 
 
+def _vault_holds_keys(dsn: str) -> bool:
+    try:
+        with psycopg.connect(dsn) as conn:
+            return conn.execute("SELECT EXISTS (SELECT 1 FROM vault_keys)").fetchone() == (True,)
+    except (psycopg.errors.UndefinedTable, psycopg.OperationalError):
+        return False  # a new service: no database or no vault yet
+
+
 class VaultProvider(DependencyProvider):  # type: ignore[misc]
     """The service's personal-data vault; its master key file is read once, at setup."""
 
     def setup(self) -> None:
-        path = master_key_path(self.container.service_name)
+        service = self.container.service_name
+        path = master_key_path(service)
+        if not path.exists() and _vault_holds_keys(database_config(service).service_dsn):
+            # A new key would silently make every stored value unreadable, and mix keys.
+            raise VaultKeyInvalid(
+                f"the vault's master key file {path} is missing but the vault holds keys:"
+                " restore the key file (or point UNION_VAULT_KEY_FILE at it)",
+                path=str(path),
+            )
         self.vault = Vault(load_master_key(path))
 
     def get_dependency(self, worker_ctx: Any) -> Vault:

@@ -8,7 +8,7 @@ service's table (domain reference §4.3), passed to ``subject_decider``.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -272,15 +272,22 @@ class PersonalData:
     def erase(
         self,
         conn: psycopg.Connection,
-        subject_id: str,
+        subject_ids: Sequence[str],
         reason: str,
         *,
         metadata: Mapping[str, Any],
         command_id: str,
     ) -> None:
-        """Crypto-shredding: the key goes and the log says so, in one transaction."""
-        self._record(conn, subject_id, EraseSubject(subject_id, reason), metadata, command_id)
-        self.vault.erase(conn, subject_id)
+        """Crypto-shredding: the keys go and the log says so, in one transaction.
+
+        Every key before any event: a put takes the subject's vault lock and then
+        the log's, so taking them the other way round could deadlock with it.
+        """
+        for subject_id in subject_ids:
+            self.vault.erase(conn, subject_id)
+        for subject_id in subject_ids:
+            c = EraseSubject(subject_id, reason)
+            self._record(conn, subject_id, c, metadata, command_id)
 
     def _record(
         self,

@@ -206,9 +206,9 @@ class PreliminaryReview:
 class RecordHomeVisit:
     visitors: tuple[str, ...]
     visited_on: date
-    findings: str
     forms_signed: bool
     personal_fields: tuple[str, ...]
+    """What the visit found is among them (``home_visit_findings``), never in the event."""
 
 
 @dataclass(frozen=True)
@@ -393,7 +393,7 @@ def decide_file(c: object, s: File) -> list[object]:
             _need(s, c, "reviewed", "visited")
             return [
                 HardshipHomeVisitRecorded(
-                    c.visitors, c.visited_on, c.findings, c.forms_signed, c.personal_fields
+                    c.visitors, c.visited_on, c.forms_signed, c.personal_fields
                 )
             ]
         case RequestVerification():

@@ -15,6 +15,13 @@ from typing import Any
 from marshmallow import fields, validate
 
 from services.aid.policy import PROGRAMMES
+from shared import privacy
+from shared.privacy import (
+    PersonalDataAccessed,
+    PersonalDataAccessRefused,
+    PersonalDataRecorded,
+    SubjectErased,
+)
 from shared.registry import EventRegistry
 from shared.schemas import event_schema, money, one_of
 
@@ -58,7 +65,6 @@ class HardshipApplicationRejected:
 class HardshipHomeVisitRecorded:
     visitors: tuple[str, ...]
     visited_on: date
-    findings: str
     forms_signed: bool
     """The 帮扶申请书 and the 核对授权委托书 signed: the consent (PIPL Art. 29)."""
     personal_fields: tuple[str, ...]
@@ -417,7 +423,8 @@ class LegalAidRequested:
     case_id: str
     person_id: str
     union_id: str
-    matter: str
+    matter_ref: str
+    """The vault version of the dispute's details (sensitive in practice, domain §4.1)."""
     knew_of_infringement_on: date
     source: str
     """Who opened it: a worker's request, or orgs' report of a contract breach (flow F12)."""
@@ -540,44 +547,6 @@ class SubsistenceAllowanceNoted:
     status: str
     effective_on: date
     dibao_standard_fen: int
-
-
-# -- the vault's record of itself (PIPL) -------------------------------------------------
-
-
-@dataclass(frozen=True)
-class PersonalDataRecorded:
-    subject_id: str
-    fields: tuple[str, ...]
-    purpose: str
-
-
-@dataclass(frozen=True)
-class PersonalDataAccessed:
-    """Every read of personal data, by whom, in which role, for what (PIPL Art. 54)."""
-
-    subject_id: str
-    fields: tuple[str, ...]
-    purpose: str
-    accessor: str
-    role: str
-
-
-@dataclass(frozen=True)
-class PersonalDataAccessRefused:
-    subject_id: str
-    fields: tuple[str, ...]
-    accessor: str
-    role: str
-    reason: str
-
-
-@dataclass(frozen=True)
-class SubjectErased:
-    """The subject's key is destroyed: its vault values are unreadable for ever."""
-
-    subject_id: str
-    reason: str
 
 
 def _year() -> fields.Integer:
@@ -709,14 +678,19 @@ def _registry() -> EventRegistry:
         MembershipNoted,
         ModelWorkerNoted,
         SubsistenceAllowanceNoted,
-        PersonalDataRecorded,
-        PersonalDataAccessed,
-        PersonalDataAccessRefused,
-        SubjectErased,
     )
     for cls in classes:
         reg.register(cls.__name__, event_schema(cls, **specific.get(cls, {})), event_class=cls)
+    privacy.register(reg)
     return reg
 
 
 EVENTS = _registry()
+
+__all__ = [  # the vault's record, shared by the services that keep personal data
+    "EVENTS",
+    "PersonalDataAccessRefused",
+    "PersonalDataAccessed",
+    "PersonalDataRecorded",
+    "SubjectErased",
+]

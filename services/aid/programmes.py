@@ -34,20 +34,17 @@ from services.aid.events import (
     MutualAidClaimPaid,
     MutualAidClaimRejected,
     MutualAidEnrolled,
-    PersonalDataAccessed,
-    PersonalDataAccessRefused,
-    PersonalDataRecorded,
     RecuperationCompleted,
     RecuperationFundingAnswered,
     RecuperationNominated,
     RecuperationParticipantsApproved,
     RecuperationPlanned,
     RecuperationSettled,
-    SubjectErased,
     SubsistenceAllowanceNoted,
 )
 from shared.decider import Decider
 from shared.errors import DomainError
+from shared.privacy import Readable, Subject, subject_decider
 
 
 class EnvelopeExceeded(DomainError):
@@ -58,16 +55,6 @@ class NotAnActiveMember(DomainError):
     """Flow F4: mutual aid and member-only benefits need an active union member."""
 
     code = "NotAnActiveMember"
-
-
-class AccessDenied(DomainError):
-    """Domain §4.3: this role may not read these personal fields."""
-
-    code = "AccessDenied"
-
-
-class SubjectGone(DomainError):
-    code = "SubjectErased"
 
 
 def _need(status: str, c: object, *allowed: str) -> None:
@@ -393,7 +380,7 @@ class RequestLegalAid:
     case_id: str
     person_id: str
     union_id: str
-    matter: str
+    matter_ref: str
     knew_on: date
     source: str
     limit_days: int
@@ -428,6 +415,9 @@ class ExtendAward:
 class WarnDeadlines:
     today: date
     warn_days: int
+    """Before the one-year arbitration limit."""
+    award_warn_days: int = 7
+    """Before an arbitration award is due (a much shorter clock)."""
 
 
 @dataclass(frozen=True)
@@ -468,7 +458,7 @@ def decide_legal(c: object, s: Legal) -> list[object]:
                     c.case_id,
                     c.person_id,
                     c.union_id,
-                    c.matter,
+                    c.matter_ref,
                     c.knew_on,
                     c.source,
                     limit,
@@ -506,16 +496,16 @@ def decide_legal(c: object, s: Legal) -> list[object]:
 def _warnings(c: WarnDeadlines, s: Legal) -> list[object]:
     if s.status not in ("requested", "accepted", "in_progress"):
         return []
-    due: list[tuple[str, date]] = []
+    due: list[tuple[str, date, int]] = []
     if s.stage in (None, "consultation", "mediation") and s.arbitration_limit_on is not None:
-        due.append(("arbitration_limit", s.arbitration_limit_on))  # Art. 27: one year
+        # Art. 27: one year to apply for arbitration.
+        due.append(("arbitration_limit", s.arbitration_limit_on, c.warn_days))
     if s.stage == "arbitration" and s.award_due_on is not None:
-        due.append(("award", s.award_due_on))
+        due.append(("award", s.award_due_on, c.award_warn_days))
     return [
         LegalAidDeadlineWarned(name, on)
-        for name, on in due
-        if c.today >= on - timedelta(days=c.warn_days)
-        and f"{name}@{on.isoformat()}" not in s.warned
+        for name, on, days in due
+        if c.today >= on - timedelta(days=days) and f"{name}@{on.isoformat()}" not in s.warned
     ]
 
 
@@ -738,89 +728,31 @@ PERSON: Decider[object, Person, object] = Decider(Person(), evolve_person, decid
 
 # -- the vault's subjects (PIPL) -------------------------------------------------------
 
-READABLE: dict[str, frozenset[str] | None] = {
+_HARDSHIP_FIELDS = frozenset(
+    {
+        "name",
+        "id_number",
+        "phone",
+        "illness",
+        "household_size",
+        "per_capita_monthly_income_fen",
+        "rigid_expenditure_yearly_fen",
+        "event_costs_yearly_fen",
+        "home_visit_findings",
+        "legal_matter",
+    }
+)
+
+READABLE: Readable = {
     "caseworker": None,  # full, own caseload (帮扶中心)
     "auditor": None,  # read-only, each access logged, need-to-know
-    "grassroots_chair": None,  # own members only: checked against the subject's union
+    "grassroots_chair": _HARDSHIP_FIELDS,  # own members only, for 初审; no bank details
     "finance_officer": frozenset({"bank_account"}),  # for the payment step only
     "subject": None,  # the person's own data (PIPL Art. 45; 档案办法)
 }
 """Domain §4.3: who may read which personal fields (None: all). Other roles: none."""
 
-
-@dataclass(frozen=True)
-class Subject:
-    fields: frozenset[str] = frozenset()
-    erased: bool = False
-
-
-@dataclass(frozen=True)
-class RecordPersonal:
-    subject_id: str
-    fields: tuple[str, ...]
-    purpose: str
-
-
-@dataclass(frozen=True)
-class ReadPersonal:
-    subject_id: str
-    fields: tuple[str, ...]
-    purpose: str
-    accessor: str
-    role: str
-    same_union: bool
-    """The accessor's union holds the subject's file (for a grassroots chair)."""
-
-
-@dataclass(frozen=True)
-class EraseSubject:
-    subject_id: str
-    reason: str
-
-
-def evolve_subject(s: Subject, e: object) -> Subject:
-    match e:
-        case PersonalDataRecorded():
-            return replace(s, fields=s.fields | set(e.fields))
-        case SubjectErased():
-            return replace(s, erased=True)
-    return s
-
-
-def access_refusal(c: ReadPersonal) -> str | None:
-    if c.role not in READABLE:
-        return f"role {c.role} may not read personal data"
-    allowed = READABLE[c.role]
-    if allowed is not None and not set(c.fields) <= allowed:
-        return f"role {c.role} may read only {', '.join(sorted(allowed))}"
-    if c.role == "subject" and c.accessor != c.subject_id:
-        return "a person may read only their own data"
-    if c.role == "grassroots_chair" and not c.same_union:
-        return "a grassroots chair may read only their own union's members"
-    return None
-
-
-def decide_subject(c: object, s: Subject) -> list[object]:
-    match c:
-        case RecordPersonal():
-            if s.erased:
-                raise SubjectGone("this subject was erased", subject_id=c.subject_id)
-            return [PersonalDataRecorded(c.subject_id, c.fields, c.purpose)]
-        case ReadPersonal():
-            if reason := access_refusal(c):
-                # Denials are logged as well as reads (audit need 1).
-                return [
-                    PersonalDataAccessRefused(c.subject_id, c.fields, c.accessor, c.role, reason)
-                ]
-            return [PersonalDataAccessed(c.subject_id, c.fields, c.purpose, c.accessor, c.role)]
-        case EraseSubject():
-            if s.erased:
-                return []
-            return [SubjectErased(c.subject_id, c.reason)]
-    raise TypeError(f"not a subject command: {c!r}")
-
-
-SUBJECT: Decider[object, Subject, object] = Decider(Subject(), evolve_subject, decide_subject)
+SUBJECT: Decider[object, Subject, object] = subject_decider(READABLE)
 
 
 def campaign_stream(campaign_id: str) -> str:
@@ -841,10 +773,6 @@ def recuperation_stream(programme_id: str) -> str:
 
 def person_stream(person_id: str) -> str:
     return f"Person-{person_id}"
-
-
-def subject_stream(subject_id: str) -> str:
-    return f"Subject-{subject_id}"
 
 
 # -- 低保 status from civil affairs ----------------------------------------------------

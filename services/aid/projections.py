@@ -77,18 +77,26 @@ def _with_event(
     return [r[0].split("-", 1)[1] for r in rows]
 
 
-def households_of(
+def files_held_by(
     store: EventStore, person_id: str, conn: psycopg.Connection | None = None
 ) -> list[str]:
-    """Open files where the person is the applicant or a household member."""
+    """Open files whose applicant (the household's primary hardship worker) is the person.
+
+    A file follows its applicant's membership; another household member's
+    transfer does not move the household's file.
+    """
     found = _with_event(
         store,
         "HardshipApplicationSubmitted",
-        "(data->>'applicant_id' = %s OR data->'member_ids' ? %s)",
-        (person_id, person_id),
+        "data->>'applicant_id' = %s",
+        (person_id,),
         conn,
     )
-    return [h for h in found if _file(store, h, conn).status not in _CLOSED]
+    return [
+        h
+        for h in found
+        if (f := _file(store, h, conn)).status not in _CLOSED and f.applicant_id == person_id
+    ]
 
 
 def open_files_of_union(

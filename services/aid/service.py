@@ -22,8 +22,9 @@ from services.aid import domain as d
 from services.aid import programmes as pg
 from services.aid import projections
 from services.aid.contract import ALLOWANCE_STATUS, INCOME_VERIFIED
-from services.aid.events import EVENTS, PersonalDataAccessRefused
+from services.aid.events import EVENTS
 from services.aid.policy import POLICY, line_of, repeatable
+from shared import privacy
 from shared.decider import Decider, Executed, execute
 from shared.decider import load as load_stream
 from shared.envelope import Envelope
@@ -118,10 +119,9 @@ class Aid:
     def record_home_visit(self, payload: dict[str, Any]) -> dict[str, Any]:
         p = load(cmd.HomeVisit(), payload, "record_home_visit")
         with self._tx() as conn:
-            stored = self._put(conn, p["household_id"], p["personal"], "home visit")
-            c = d.RecordHomeVisit(
-                tuple(p["visitors"]), p["visited_on"], p["findings"], p["forms_signed"], stored
-            )
+            personal = {**p["personal"], "home_visit_findings": p["findings"]}
+            stored = self._put(conn, p["household_id"], personal, "home visit")
+            c = d.RecordHomeVisit(tuple(p["visitors"]), p["visited_on"], p["forms_signed"], stored)
             done = self._file(p["household_id"], c, f"visit:{self._call_key()}", conn)
         return _file_view(done.state)
 
@@ -538,7 +538,7 @@ class Aid:
                 # not a newer version its review would read instead.
                 return _enrollment_view(enrolment)
             if self._subject_state(p["person_id"], conn).erased:
-                raise pg.SubjectGone("this person was erased", subject_id=p["person_id"])
+                raise privacy.SubjectGone("this person was erased", subject_id=p["person_id"])
             self._put(conn, subject, p["personal"], "mutual aid claim")
             refs = self.vault.refs(conn, subject, p["personal"].keys())
             c = pg.FileClaim(p["claim_id"], p["treated_on"], refs)
@@ -583,20 +583,21 @@ class Aid:
     @rpc
     def request_legal_aid(self, payload: dict[str, Any]) -> dict[str, Any]:
         p = load(cmd.RequestLegalAid(), payload, "request_legal_aid")
-        self._open_legal_aid(
-            None,
-            case_id=p["case_id"],
-            person_id=p["person_id"],
-            union_id=p["union_id"],
-            matter=p["matter"],
-            knew_on=p["knew_of_infringement_on"],
-            source="worker request",
-        )
+        with self._tx() as conn:
+            self._open_legal_aid(
+                conn,
+                case_id=p["case_id"],
+                person_id=p["person_id"],
+                union_id=p["union_id"],
+                matter=p["matter"],
+                knew_on=p["knew_of_infringement_on"],
+                source="worker request",
+            )
         return self._legal_out(p["case_id"])
 
     def _open_legal_aid(
         self,
-        conn: psycopg.Connection | None,
+        conn: psycopg.Connection,
         *,
         case_id: str,
         person_id: str,
@@ -605,9 +606,15 @@ class Aid:
         knew_on: date,
         source: str,
     ) -> None:
+        stream = pg.legal_stream(case_id)
+        if load_stream(self.store.store, pg.LEGAL_AID, stream, conn).state.status:
+            return  # the same matter again (a retry, a redelivered breach report)
+        field = f"legal_matter.{case_id}"
+        self._put(conn, person_id, {field: matter}, "legal aid")
+        (ref,) = self.vault.refs(conn, person_id, (field,))
         days, version = POLICY.number("legal.arbitration_limit_days", knew_on)
-        c = pg.RequestLegalAid(case_id, person_id, union_id, matter, knew_on, source, days, version)
-        self._execute(pg.LEGAL_AID, pg.legal_stream(case_id), c, "request", conn)
+        c = pg.RequestLegalAid(case_id, person_id, union_id, ref, knew_on, source, days, version)
+        self._execute(pg.LEGAL_AID, stream, c, "request", conn)
 
     @rpc
     def decide_legal_aid(self, payload: dict[str, Any]) -> dict[str, Any]:
@@ -710,29 +717,20 @@ class Aid:
         p = load(cmd.ReadPersonal(), payload, "read_personal_data")
         ctx = self.context
         with self._tx() as conn:
-            c = pg.ReadPersonal(
+            answer = self._personal().read(
+                conn,
                 p["subject_id"],
-                tuple(p["names"]),
+                p["names"],
                 p["purpose"],
-                self._actor(),
-                ctx.role or "",
-                self._same_union(p["subject_id"], ctx.org_unit, conn),
+                role=ctx.role or "",
+                same_union=self._same_union(p["subject_id"], ctx.org_unit, conn),
+                metadata=self._meta(),
+                command_id=f"read:{self._call_key()}",
             )
-            done = self._subject(p["subject_id"], c, f"read:{self._call_key()}", conn)
-        refused = [e for e in done.events if isinstance(e, PersonalDataAccessRefused)]
-        if refused:
+        if answer.refused:
             # The refusal is committed (audit need 7) before the caller hears of it.
-            raise pg.AccessDenied(refused[0].reason, fields=list(p["names"]), role=ctx.role)
-        with self._tx() as conn:
-            status = self.vault.status(conn, p["subject_id"])
-            values = {} if status == "erased" else self.vault.get(conn, p["subject_id"], p["names"])
-        return {
-            "subject_id": p["subject_id"],
-            "status": status,
-            "values": {
-                f: values.get(f, "[erased]" if status == "erased" else None) for f in p["names"]
-            },
-        }
+            raise privacy.AccessDenied(answer.refused, fields=list(p["names"]), role=ctx.role)
+        return {"subject_id": answer.subject_id, "status": answer.status, "values": answer.values}
 
     @rpc
     def erase_subject(self, payload: dict[str, Any]) -> dict[str, Any]:
@@ -742,13 +740,13 @@ class Aid:
             # A person's mutual-aid claims (diagnosis, costs) are subjects of their own.
             prefix = claim_subject(p["subject_id"], "")
             claims = projections.subjects_under(self.store.store, prefix, conn)
-            subjects = (p["subject_id"], *claims)
-            # Every key before any event: a put takes the subject's vault lock and then
-            # the log's, so taking them the other way round could deadlock with it.
-            for subject in subjects:
-                self.vault.erase(conn, subject)
-            for subject in subjects:
-                self._subject(subject, pg.EraseSubject(subject, p["reason"]), "erase", conn)
+            self._personal().erase(
+                conn,
+                (p["subject_id"], *claims),
+                p["reason"],
+                metadata=self._meta(),
+                command_id="erase",
+            )
         return {"subject_id": p["subject_id"], "status": "erased"}
 
     def _same_union(self, subject_id: str, org_unit: str | None, conn: psycopg.Connection) -> bool:
@@ -758,27 +756,33 @@ class Aid:
         person = self._person(subject_id, conn)
         return org_unit in (file.union_id, person.union_id)
 
+    def _personal(self) -> privacy.PersonalData:
+        return privacy.PersonalData(self.store.store, self.vault, pg.READABLE)
+
     def _put(
         self, conn: psycopg.Connection, subject_id: str, values: dict[str, Any], purpose: str
     ) -> tuple[str, ...]:
-        if not values:
-            return ()
-        stored = self.vault.put(conn, subject_id, values)
-        c = pg.RecordPersonal(subject_id, stored, purpose)
-        self._subject(subject_id, c, f"put:{self._call_key()}:{','.join(stored)}", conn)
-        return stored
+        return self._personal().put(
+            conn,
+            subject_id,
+            values,
+            purpose,
+            metadata=self._meta(),
+            command_id=f"put:{self._call_key()}",
+        )
 
     def _read_internal(
         self, conn: psycopg.Connection, subject_id: str, fields: Iterable[str], purpose: str
     ) -> dict[str, Any]:
-        """A read the service makes for a decision; recorded like any other."""
-        wanted = tuple(fields)
-        if self.vault.status(conn, subject_id) == "erased":
-            raise d.NotEligible("the subject's personal data was erased", subject_id=subject_id)
-        values = self.vault.get(conn, subject_id, wanted)
-        c = pg.ReadPersonal(subject_id, wanted, purpose, self._actor(), "caseworker", True)
-        self._subject(subject_id, c, f"use:{self._call_key()}:{purpose}", conn)
-        return values
+        """A read the service makes for a decision; recorded as the service's own read."""
+        return self._personal().use(
+            conn,
+            subject_id,
+            fields,
+            purpose,
+            metadata=self._meta(),
+            command_id=f"use:{self._call_key()}",
+        )
 
     # -- reactions to orgs and competitions ------------------------------------------------
 
@@ -816,8 +820,10 @@ class Aid:
             c = pg.NoteMembership(
                 p["person_id"], p["to_union"], "active", p["occurred_on"], envelope.event_id
             )
-            self._execute(pg.PERSON, pg.person_stream(p["person_id"]), c, key, conn)
-            for household in projections.households_of(self.store.store, p["person_id"], conn):
+            noted = self._execute(pg.PERSON, pg.person_stream(p["person_id"]), c, key, conn)
+            if not noted.events:
+                return  # an older transfer delivered late: the file stays where it is
+            for household in projections.files_held_by(self.store.store, p["person_id"], conn):
                 reason = f"member transferred from {p['from_union']} (orgs)"
                 self._file(household, d.TransferFile(p["to_union"], reason), key, conn)
 
@@ -933,17 +939,18 @@ class Aid:
         award_warn, _ = POLICY.number("legal.award_warn_days", today)
         warned = 0
         for case_id in projections.stream_keys(self.store.store, "LegalAid"):
-            stream = pg.legal_stream(case_id)
-            for days in (warn, award_warn):
-                c = pg.WarnDeadlines(today, days)
-                key = f"warn:{today.isoformat()}:{days}"
-                warned += len(self._execute(pg.LEGAL_AID, stream, c, key).events)
+            c = pg.WarnDeadlines(today, warn, award_warn)
+            key = f"warn:{today.isoformat()}"
+            warned += len(self._execute(pg.LEGAL_AID, pg.legal_stream(case_id), c, key).events)
         return warned
 
     # -- the steps every command takes -----------------------------------------------------
 
     def _tx(self) -> Any:
-        return _Transaction(self.store.pool)
+        return self.store.transaction()
+
+    def _meta(self) -> dict[str, Any]:
+        return self.context.metadata()
 
     def _today(self) -> date:
         return projections.county_day(self.clock.now())
@@ -974,13 +981,9 @@ class Aid:
     ) -> Executed[d.Case, object]:
         return self._execute(d.CASE, d.case_stream(case_id), c, key, conn)
 
-    def _subject_state(self, subject_id: str, conn: psycopg.Connection) -> pg.Subject:
-        return load_stream(self.store.store, pg.SUBJECT, pg.subject_stream(subject_id), conn).state
-
-    def _subject(
-        self, subject_id: str, c: object, key: str, conn: psycopg.Connection
-    ) -> Executed[pg.Subject, object]:
-        return self._execute(pg.SUBJECT, pg.subject_stream(subject_id), c, key, conn)
+    def _subject_state(self, subject_id: str, conn: psycopg.Connection) -> privacy.Subject:
+        stream = privacy.subject_stream(subject_id)
+        return load_stream(self.store.store, pg.SUBJECT, stream, conn).state
 
     def _execute(
         self,
@@ -1009,28 +1012,6 @@ _FINANCES = (
     "rigid_expenditure_yearly_fen",
     "event_costs_yearly_fen",
 )
-
-
-class _Transaction:
-    """One pooled connection and one transaction: vault rows and events commit together."""
-
-    def __init__(self, pool: Any) -> None:
-        self._pool = pool
-        self._cm: Any = None
-        self._tx: Any = None
-
-    def __enter__(self) -> psycopg.Connection:
-        self._cm = self._pool.connection()
-        conn: psycopg.Connection = self._cm.__enter__()
-        self._tx = conn.transaction()
-        self._tx.__enter__()
-        return conn
-
-    def __exit__(self, *exc: Any) -> None:
-        try:
-            self._tx.__exit__(*exc)
-        finally:
-            self._cm.__exit__(*exc)
 
 
 def claim_subject(person_id: str, claim_id: str) -> str:

@@ -545,7 +545,9 @@ class Funds:
     def _release_requested(self, envelope: Envelope, handler: str) -> None:
         p = _saga(cmd.ReleaseRequest, envelope)
         c = d.Release(p["request_id"], p["reason"], answer_refusal=True)
-        key = f"release:{p['request_id']}"
+        # Keyed by the message, not the request: a release that arrived before its
+        # reservation (another queue) was refused, and a second one must still apply.
+        key = f"release:{envelope.event_id}"
         self._react(
             envelope, handler, lambda conn: self._line(p["fiscal_year"], p["line"], c, key, conn)
         )

@@ -4,6 +4,7 @@ contracts and the joint meeting. Pure: dates and policy values come in the comma
 
 from __future__ import annotations
 
+import calendar
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
@@ -162,7 +163,10 @@ class DeregisterEmployer:
 def evolve_employer(s: Employer, e: object) -> Employer:
     match e:
         case EmployerRegistered():
-            return Employer(True, e.kind, e.started_on, e.employees)
+            # A union founded, or a deregistration, may reach the stream first: keep them.
+            return replace(
+                s, registered=True, kind=e.kind, started_on=e.started_on, employees=e.employees
+            )
         case OrganizingTargetIdentified():
             return replace(s, targeted=True)
         case EmployerUnionised():
@@ -182,9 +186,10 @@ def _target(s: Employer, employer_id: str, today: date, months: int, version: st
 
 
 def _add_months(d: date, months: int) -> date:
+    """The same day ``months`` later, or that month's last day when it is shorter."""
     y, m = divmod(d.month - 1 + months, 12)
-    day = min(d.day, 28)
-    return date(d.year + y, m + 1, day)
+    year, month = d.year + y, m + 1
+    return date(year, month, min(d.day, calendar.monthrange(year, month)[1]))
 
 
 def decide_employer(c: object, s: Employer) -> list[object]:

@@ -337,7 +337,7 @@ class Orgs:
         with self._tx() as conn:
             self._personal().erase(
                 conn,
-                p["subject_id"],
+                (p["subject_id"],),
                 p["reason"],
                 metadata=self._meta(),
                 command_id=f"erase:{self._call_key()}",

@@ -16,7 +16,7 @@ from shared.broker import INBOUND_EXCHANGE
 from shared.nameko_ext import RemoteUnionError
 from shared.registry import EventRegistry, NewEvent
 from shared.store import ANY_VERSION
-from tests.mq import UNIONCTL, World, publish, wait_for
+from tests.mq import NAMEKO, ROOT, UNIONCTL, World, publish, wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -572,3 +572,31 @@ def test_a_stage_revisited_is_recorded_and_each_verification_request_has_its_own
     )
     second = call(mq, CASEWORKER, "request_income_verification", ref)["request_id"]
     assert second != first and len(first) <= 64 and len(second) <= 64
+
+
+def test_aid_will_not_start_with_a_new_key_once_the_vault_holds_keys(mq: World) -> None:
+    aid = mq.start_service("aid")
+    call(
+        mq,
+        CASEWORKER,
+        "submit_application",
+        {
+            "household_id": "H-K",
+            "applicant_id": "P-K",
+            "union_id": "U-1",
+            "member_ids": ["P-K"],
+            "causes": ["illness"],
+            "personal": {"name": "赵六", "id_number": "341522199201011234"},
+        },
+    )
+    aid.stop()
+    (mq.tmp / "vault.key").unlink()  # a volume that was not mounted, a lost file
+    config = str(ROOT / "services" / "aid" / "config.yaml")
+    again = mq._spawn(
+        [NAMEKO, "run", "--config", config, "services.aid.service:Aid"],
+        "aid-without-key",
+        {"AMQP_URI": mq.broker.uri},
+    )
+    wait_for("aid to refuse to start", lambda: again.popen.poll() is not None, timeout=60)
+    assert "master key file" in again.output()
+    assert not (mq.tmp / "vault.key").exists()  # no new key was made

@@ -82,7 +82,7 @@ def submit(
 
 
 REVIEW = PreliminaryReview(True, "家庭困难属实", "chair-1")
-VISIT = RecordHomeVisit(("cw-1", "cw-2"), TODAY, "rented flat, one earner", True, ("housing",))
+VISIT = RecordHomeVisit(("cw-1", "cw-2"), TODAY, True, ("home_visit_findings", "housing"))
 VERIFY = RequestVerification("verify-1")
 
 
@@ -225,7 +225,7 @@ def test_rule_steps_follow_the_procedure_in_order() -> None:
 
 
 def test_rule_verification_needs_the_signed_authorisation_form() -> None:
-    unsigned = RecordHomeVisit(("cw-1",), TODAY, "findings", False, ())
+    unsigned = RecordHomeVisit(("cw-1",), TODAY, False, ())
     with pytest.raises(NotEligible) as refused:
         run(submit(), REVIEW, unsigned, VERIFY)
     assert refused.value.details == {"field": "forms_signed"}
@@ -505,7 +505,7 @@ FILE_COMMANDS: tuple[object, ...] = (
     submit(exclusions=(EXCLUSIONS[1],)),
     submit(migrant=True, member_active=False),
     PreliminaryReview(False, "no", "chair-1"),
-    RecordHomeVisit(("cw-1",), TODAY, "unsigned", False, ()),
+    RecordHomeVisit(("cw-1",), TODAY, False, ()),
     result(outcome="discrepancy"),
     result("verify-2", per_capita=200_000),
     RaiseObjection("obj-1", "x"),

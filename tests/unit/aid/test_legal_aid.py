@@ -52,7 +52,7 @@ def run(*commands: object) -> tuple[Legal, list[object]]:
 
 
 def warn(today: date, days: int = WARN) -> WarnDeadlines:
-    return WarnDeadlines(today, days)
+    return WarnDeadlines(today, days, days)
 
 
 def warnings(events: list[object]) -> list[object]:
@@ -199,3 +199,15 @@ def test_rule_a_case_is_concluded_once_accepted_and_only_once() -> None:
         run(REQUEST, ConcludeLegalAid("x", date(2026, 3, 5)))
     with pytest.raises(InvalidTransition):
         run(*IN_ARBITRATION, ConcludeLegalAid("x", AWARD_DUE), ConcludeLegalAid("x", AWARD_DUE))
+
+
+def test_rule_each_deadline_is_warned_of_on_its_own_window() -> None:
+    """30 days before the one-year limit, but only 7 before a 45-day award."""
+    in_arbitration = (REQUEST, ACCEPT, ASSIGN, ARBITRATION)
+    a_month_before_award = AWARD_DUE - timedelta(days=30)
+    _, events = run(*in_arbitration, WarnDeadlines(a_month_before_award, 30, 7))
+    assert warnings(events) == []
+    _, events = run(*in_arbitration, WarnDeadlines(AWARD_DUE - timedelta(days=7), 30, 7))
+    assert warnings(events) == [LegalAidDeadlineWarned("award", AWARD_DUE)]
+    _, events = run(REQUEST, ACCEPT, WarnDeadlines(LIMIT_ON - timedelta(days=30), 30, 7))
+    assert warnings(events) == [LegalAidDeadlineWarned("arbitration_limit", LIMIT_ON)]

@@ -21,16 +21,12 @@ from services.aid.programmes import (
     READABLE,
     SUBJECT,
     Allowance,
-    EraseSubject,
     NoteAllowance,
     NoteMembership,
     NoteModelWorker,
     Person,
-    ReadPersonal,
-    RecordPersonal,
-    Subject,
-    SubjectGone,
 )
+from shared.privacy import EraseSubject, ReadPersonal, RecordPersonal, Subject, SubjectGone
 from tests.unit.aid.kit import run_with
 
 JOINED = NoteMembership("P1", "U1", "active", date(2024, 3, 1), "orgs:evt-1")
