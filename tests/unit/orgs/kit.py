@@ -1,0 +1,105 @@
+"""What the orgs unit tests share: the policy rows, and deciding with a round trip.
+
+Every event a test produces goes through ``services.orgs.events.EVENTS`` the way
+the store records it (schema dump, JSON, decode), so a schema mistake shows in
+whichever test first produces that event.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from typing import Any, TypeVar
+
+from services.orgs import democracy
+from services.orgs.events import EVENTS
+from services.orgs.policy import table
+from shared.decider import Decider
+from shared.errors import DomainError
+
+S = TypeVar("S")
+
+TODAY = date(2026, 11, 24)
+POLICY = table(list(democracy.PARAMETERS))
+"""orgs' own rows and the congress's, as the service builds them."""
+
+
+def number(key: str, on: date = TODAY) -> int:
+    return POLICY.number(key, on)[0]
+
+
+def version(key: str, on: date = TODAY) -> str:
+    return POLICY.number(key, on)[1]
+
+
+def recorded(event: object) -> Any:
+    """The event as a reader of the log gets it back: dumped, stored as JSON, decoded."""
+    new = EVENTS.new_event(event)
+    schema_version = EVENTS.prepare(new)  # what append checks: it loads with the newest schema
+    stored = json.loads(json.dumps(new.data))
+    return EVENTS.decode(new.event_type, schema_version, stored)
+
+
+def run_with(
+    decider: Decider[object, S, object], *commands: object, state: S | None = None
+) -> tuple[S, list[object]]:
+    """Decide and fold each command in turn; the state and every event (each round-tripped)."""
+    s = decider.initial_state if state is None else state
+    events: list[object] = []
+    for c in commands:
+        new = list(decider.decide(c, s))
+        for e in new:
+            assert recorded(e) == e, f"{type(e).__name__} does not survive the log"
+        events += new
+        s = decider.fold(new, s)
+    return s, events
+
+
+def kinds(events: list[object]) -> list[str]:
+    return [type(e).__name__ for e in events]
+
+
+def walk(
+    decider: Decider[object, S, object],
+    pool: tuple[object, ...],
+    picks: list[int],
+    state: S | None = None,
+) -> list[tuple[object, list[object], S]]:
+    """A random valid command sequence: at each step, the pick-th command the state accepts.
+
+    Every command in the pool is tried at every step, so a command the rules
+    refuse must refuse with a DomainError (anything else is a crash and fails
+    the test). Returns each step's command, its events and the state after it.
+    """
+    state = decider.initial_state if state is None else state
+    steps: list[tuple[object, list[object], S]] = []
+    for pick in picks:
+        accepted: list[tuple[object, list[object]]] = []
+        for c in pool:
+            try:
+                events = list(decider.decide(c, state))
+            except DomainError:
+                continue
+            if events:
+                accepted.append((c, events))
+        if not accepted:
+            break
+        command, events = accepted[pick % len(accepted)]
+        state = decider.fold(events, state)
+        steps.append((command, events, state))
+    return steps
+
+
+def replayed_log(
+    decider: Decider[object, S, object], pool: tuple[object, ...], picks: list[int]
+) -> tuple[list[object], S]:
+    """Walk the pool, recording every event; after each step the replayed log is the state.
+
+    Returns the recorded log and the last live state.
+    """
+    log: list[object] = []
+    state = decider.initial_state
+    for _, events, state in walk(decider, pool, picks):
+        log += [recorded(e) for e in events]
+        assert decider.fold(log) == state
+    return log, state
