@@ -366,7 +366,9 @@ class ModelWorker(Schema):
     """competitions' ModelWorkerRegistered (flow F8)."""
 
     person_id = _id()
-    level = _text(50)
+    level = fields.String(
+        required=True, validate=validate.OneOf(["county", "city", "province", "national"])
+    )
 
 
 class ModelWorkerHardship(Schema):

@@ -692,6 +692,10 @@ class NoteMembership:
     source_event: str
 
 
+_LEVELS = ("county", "city", "province", "national")
+"""Model-worker title levels, lowest first (as competitions publishes them)."""
+
+
 @dataclass(frozen=True)
 class NoteModelWorker:
     person_id: str
@@ -717,8 +721,8 @@ def decide_person(c: object, s: Person) -> list[object]:
                 return []
             return [MembershipNoted(c.person_id, c.union_id, c.status, c.since, c.source_event)]
         case NoteModelWorker():
-            if s.model_worker == c.level:
-                return []
+            if s.model_worker and _LEVELS.index(c.level) <= _LEVELS.index(s.model_worker):
+                return []  # the highest title counts; a lower one registered later does not
             return [ModelWorkerNoted(c.person_id, c.level, c.source_event)]
     raise TypeError(f"not a person command: {c!r}")
 

@@ -467,8 +467,10 @@ def test_up_starts_the_services_a_second_up_is_harmless_and_down_stops_them(
     env = {
         **mq.env,
         "UNION_RUN_DIR": str(tmp_path / "var"),
-        "UNION_AID_HTTP_ADDRESS": f"127.0.0.1:{free_port()}",
-        "UNION_FUNDS_HTTP_ADDRESS": f"127.0.0.1:{free_port()}",
+        **{
+            f"UNION_{service.upper()}_HTTP_ADDRESS": f"127.0.0.1:{free_port()}"
+            for service in ("aid", "competitions", "orgs", "funds")
+        },
     }
 
     def unionctl(*args: str) -> subprocess.CompletedProcess[str]:

@@ -95,17 +95,18 @@ def test_rule_a_move_to_another_union_is_noted() -> None:
     assert state.union_id == "U2"
 
 
-def test_rule_a_model_worker_is_noted_once_per_level() -> None:
+def test_rule_a_model_worker_is_noted_at_the_highest_level_held() -> None:
     state, events = person(
         NoteModelWorker("P1", "county", "comp:1"),
         NoteModelWorker("P1", "county", "comp:1"),
-        NoteModelWorker("P1", "provincial", "comp:2"),
+        NoteModelWorker("P1", "province", "comp:2"),
+        NoteModelWorker("P1", "city", "comp:3"),  # a lower title later: still province
     )
     assert events == [
         ModelWorkerNoted("P1", "county", "comp:1"),
-        ModelWorkerNoted("P1", "provincial", "comp:2"),
+        ModelWorkerNoted("P1", "province", "comp:2"),
     ]
-    assert state.model_worker == "provincial"
+    assert state.model_worker == "province"
 
 
 # -- 低保 status ---------------------------------------------------------------------

@@ -1,0 +1,155 @@
+"""competitions' read models, computed from its own log on demand (as the others' are).
+
+People appear by id only.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import psycopg
+
+from services.competitions import domain as d
+from services.competitions import honours as h
+from shared.decider import load
+from shared.store import EventStore
+
+COUNTY_TIME = ZoneInfo("Asia/Shanghai")
+
+
+def county_day(instant: datetime) -> date:
+    return instant.astimezone(COUNTY_TIME).date()
+
+
+def keys(store: EventStore, stream_type: str, conn: psycopg.Connection | None = None) -> list[str]:
+    sql = "SELECT DISTINCT stream_id FROM events WHERE stream_type = %s ORDER BY stream_id"
+    if conn is not None:
+        rows = conn.execute(sql, (stream_type,)).fetchall()
+    else:
+        with store.pool.connection() as own:
+            rows = own.execute(sql, (stream_type,)).fetchall()
+    return [r[0].split("-", 1)[1] for r in rows]
+
+
+def _iso(value: date | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def competition_view(s: d.Competition) -> dict[str, Any]:
+    return {
+        "competition_id": s.competition_id,
+        "status": s.status or "none",
+        "kind": s.kind,
+        "fiscal_year": s.fiscal_year,
+        "participants": len(s.participants),
+        "scores": dict(sorted(s.scores.items())),
+        "vetoed": sorted(s.fatal),
+        "awards": [
+            {"participant_id": a.participant_id, "award": a.award, "prize_fen": a.prize_fen}
+            for a in s.awards
+        ],
+        "notice_ends_on": _iso(s.notice_ends_on),
+        "prize_funding": s.funding,
+        "request_id": s.request_id,
+    }
+
+
+def competitions(store: EventStore, fiscal_year: int) -> list[dict[str, Any]]:
+    out = []
+    for competition_id in keys(store, "Competition"):
+        s = load(store, d.COMPETITION, d.competition_stream(competition_id)).state
+        if s.fiscal_year == fiscal_year:
+            out.append(competition_view(s))
+    return out
+
+
+def studio_view(s: d.Studio) -> dict[str, Any]:
+    return {
+        "studio_id": s.studio_id,
+        "status": s.status or "none",
+        "kind": s.kind,
+        "level": s.level,
+        "leader_id": s.leader_id,
+        "team_size": len(set(s.team_ids)),
+        "named_on": _iso(s.named_on),
+        "reconfirm_due_on": _iso(s.reconfirm_due_on),
+        "subsidy": s.subsidy,
+        "subsidy_fen": s.subsidy_fen,
+        "request_id": s.request_id,
+        "project_years": sorted(s.projects),
+    }
+
+
+def studios(store: EventStore, level: str | None) -> list[dict[str, Any]]:
+    out = []
+    for studio_id in keys(store, "Studio"):
+        s = load(store, d.STUDIO, d.studio_stream(studio_id)).state
+        if level is None or s.level == level:
+            out.append(studio_view(s))
+    return out
+
+
+def selection_view(s: h.Selection) -> dict[str, Any]:
+    return {
+        "selection_id": s.selection_id,
+        "status": s.status or "none",
+        "kind": s.kind,
+        "level": s.level,
+        "year": s.year,
+        "quota": s.quota,
+        "nominations": {n: x.outcome for n, x in sorted(s.nominations.items())},
+        "notice_ends_on": _iso(s.notice_ends_on),
+        "approved": list(s.approved_ids),
+        "conferred": list(s.conferred_ids),
+    }
+
+
+def selections(store: EventStore) -> list[dict[str, Any]]:
+    return [
+        selection_view(load(store, h.SELECTION, h.selection_stream(sid)).state)
+        for sid in keys(store, "Selection")
+    ]
+
+
+def selections_nominating(
+    store: EventStore, nominee_id: str, conn: psycopg.Connection
+) -> list[str]:
+    """Selections where this nominee waits for a congress's endorsement (flow F11)."""
+    rows = conn.execute(
+        "SELECT DISTINCT stream_id FROM events WHERE event_type = 'CandidateNominated'"
+        " AND data->>'nominee_id' = %s ORDER BY stream_id",
+        (nominee_id,),
+    ).fetchall()
+    return [r[0].split("-", 1)[1] for r in rows]
+
+
+def worker_view(person_id: str, s: h.ModelWorker) -> dict[str, Any]:
+    return {
+        "person_id": person_id,
+        "status": s.status or "none",
+        "titles": [{"title": t.title, "level": t.level, "year": t.year} for t in s.titles],
+        "highest_level": h.highest_title_level(s),
+        "hardship_flags": sorted(s.flags),
+        "health_check_years": sorted(s.health_checks),
+    }
+
+
+def model_workers(store: EventStore) -> list[dict[str, Any]]:
+    return [
+        worker_view(pid, load(store, h.MODEL_WORKER, h.model_worker_stream(pid)).state)
+        for pid in keys(store, "ModelWorker")
+    ]
+
+
+def skills_view(s: h.Skills) -> dict[str, Any]:
+    return {
+        "person_id": s.person_id,
+        "trainings": sorted(s.trainings),
+        "appraisals": {
+            cert: {"occupation": a.occupation, "level": a.level}
+            for cert, a in sorted(s.appraisals.items())
+        },
+        "highest_level": h.highest_level(s),
+    }
