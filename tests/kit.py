@@ -7,7 +7,9 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import psycopg
 from marshmallow import Schema, fields, post_load
@@ -100,3 +102,8 @@ def open_log(cfg: DatabaseConfig, max_size: int = 12) -> Iterator[LogFixture]:
         yield LogFixture(cfg, pool, EventStore(pool, registry()))
     finally:
         pool.close()
+
+
+def county_today() -> date:
+    """The services' today: the county's calendar day (Asia/Shanghai), not the machine's."""
+    return datetime.now(ZoneInfo("Asia/Shanghai")).date()

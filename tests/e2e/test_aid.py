@@ -16,6 +16,7 @@ from shared.broker import INBOUND_EXCHANGE
 from shared.nameko_ext import RemoteUnionError
 from shared.registry import EventRegistry, NewEvent
 from shared.store import ANY_VERSION
+from tests.kit import county_today
 from tests.mq import NAMEKO, ROOT, UNIONCTL, World, publish, wait_for
 
 pytestmark = pytest.mark.integration
@@ -24,7 +25,7 @@ CASEWORKER = {"actor": "caseworker-1", "role": "caseworker"}
 ASSESSOR = {"actor": "caseworker-2", "role": "caseworker"}
 LEADER = {"actor": "leader-1", "role": "leader"}
 FINANCE = {"actor": "finance-1", "role": "finance_officer"}
-YEAR = date.today().year
+YEAR = county_today().year
 
 
 def rpc(mq: World, who: dict[str, str]) -> ClusterRpcProxy:
@@ -131,7 +132,7 @@ def submit_and_file(mq: World, household: str, person: str) -> None:
         {
             "household_id": household,
             "visitors": ["caseworker-1", "chair-7"],
-            "visited_on": (date.today() - timedelta(days=20)).isoformat(),
+            "visited_on": (county_today() - timedelta(days=20)).isoformat(),
             "findings": "两人家庭, 一人重病",
             "forms_signed": True,
             "personal": {"rigid_expenditure_yearly_fen": 2_400_000},
@@ -146,7 +147,7 @@ def submit_and_file(mq: World, household: str, person: str) -> None:
         "result": "verified",
         "household_size": 2,
         "per_capita_monthly_income_fen": 150_000,
-        "completed_on": (date.today() - timedelta(days=15)).isoformat(),
+        "completed_on": (county_today() - timedelta(days=15)).isoformat(),
     }
     publish(
         mq.broker,
@@ -163,7 +164,7 @@ def submit_and_file(mq: World, household: str, person: str) -> None:
     file = call(mq, CASEWORKER, "hardship_file", household)
     # (1,500 x 12 x 2 - 24,000) / 12 / 2 = 500 yuan a head < 780 (1x 低保): 深度困难.
     assert file["computed_category"] == "deep"
-    starts = (date.today() - timedelta(days=10)).isoformat()
+    starts = (county_today() - timedelta(days=10)).isoformat()
     call(
         mq,
         CASEWORKER,
@@ -467,7 +468,7 @@ def test_erasing_a_person_shreds_their_mutual_aid_claims_and_a_refiled_claim_kee
         "plan_year": YEAR,
         "person_id": "P-3",
         "claim_id": "MC-1",
-        "treated_on": date.today().isoformat(),
+        "treated_on": county_today().isoformat(),
         "personal": personal,
     }
     call(mq, CASEWORKER, "file_mutual_aid_claim", claim)
@@ -503,13 +504,13 @@ def test_a_stage_revisited_is_recorded_and_each_verification_request_has_its_own
             "person_id": "P-1",
             "union_id": "U-1",
             "matter": "欠薪",
-            "knew_of_infringement_on": date.today().isoformat(),
+            "knew_of_infringement_on": county_today().isoformat(),
         },
     )
     call(mq, LEADER, "decide_legal_aid", {"case_id": "L-1", "accept": True, "reason": "属实"})
     call(mq, CASEWORKER, "assign_legal_aid", {"case_id": "L-1", "assignee": "lawyer-1"})
     for stage, days_ago in (("mediation", 30), ("arbitration", 20), ("mediation", 5)):
-        started = (date.today() - timedelta(days=days_ago)).isoformat()
+        started = (county_today() - timedelta(days=days_ago)).isoformat()
         change = {"case_id": "L-1", "stage": stage, "started_on": started}
         view = call(mq, CASEWORKER, "change_legal_stage", change)
     assert (view["stage"], view["award_due_on"]) == ("mediation", None)
@@ -542,7 +543,7 @@ def test_a_stage_revisited_is_recorded_and_each_verification_request_has_its_own
     visit = {
         "household_id": household,
         "visitors": ["caseworker-1", "chair-7"],
-        "visited_on": date.today().isoformat(),
+        "visited_on": county_today().isoformat(),
         "findings": "已入户",
         "forms_signed": True,
         "personal": {"rigid_expenditure_yearly_fen": 0},
@@ -556,7 +557,7 @@ def test_a_stage_revisited_is_recorded_and_each_verification_request_has_its_own
         "result": "incomplete",
         "household_size": 1,
         "per_capita_monthly_income_fen": 0,
-        "completed_on": date.today().isoformat(),
+        "completed_on": county_today().isoformat(),
     }
     publish(
         mq.broker,

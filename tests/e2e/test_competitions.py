@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 import pytest
 from nameko.standalone.rpc import ClusterRpcProxy
 
 from shared.nameko_ext import RemoteUnionError
+from tests.kit import county_today
 from tests.mq import World, wait_for
 
 pytestmark = pytest.mark.integration
@@ -16,7 +16,7 @@ pytestmark = pytest.mark.integration
 HONOURS = {"actor": "honours-1", "role": "organising_staff"}
 REVIEWER = {"actor": "reviewer-1", "role": "leader"}
 FINANCE = {"actor": "finance-1", "role": "finance_officer"}
-TODAY = date.today()
+TODAY = county_today()
 
 
 def call(mq: World, who: dict[str, str], service: str, method: str, *args: Any) -> Any:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -11,6 +11,7 @@ from nameko.standalone.rpc import ClusterRpcProxy
 
 from shared.broker import INBOUND_EXCHANGE
 from shared.nameko_ext import RemoteUnionError
+from tests.kit import county_today
 from tests.mq import World, publish, wait_for
 
 pytestmark = pytest.mark.integration
@@ -191,7 +192,7 @@ def test_a_contract_filed_without_objection_takes_effect_after_fifteen_days(mq: 
     )
     elect = {"congress_id": "K-1", "term_no": 1, "elected_on": "2026-01-20", "delegates": delegates}
     call(mq, ORGANISER, "orgs", "elect_delegates", elect)
-    today = date.today()
+    today = county_today()  # the service's days are the county's, not the machine's
     steps: list[tuple[str, dict[str, Any]]] = [
         (
             "propose_negotiation",
