@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import amqp
 import psycopg
@@ -211,6 +212,15 @@ def cmd_up(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_demo(args: argparse.Namespace) -> int:
+    """The county-year demo (services/demo.py) against the services `up` started."""
+    logging.getLogger("amqp").setLevel(logging.ERROR)
+    demo = importlib.import_module("services.demo")
+    today = datetime.now(ZoneInfo("Asia/Shanghai")).date()
+    code: int = demo.run(broker_config().uri, today)
+    return code
+
+
 def cmd_health(args: argparse.Namespace) -> int:
     """Exit 0 when the service answers its health RPC (container healthchecks use this)."""
     logging.getLogger("amqp").setLevel(logging.ERROR)
@@ -388,6 +398,8 @@ def build_parser() -> argparse.ArgumentParser:
     hc.set_defaults(func=cmd_health)
     down = sub.add_parser("down", help="stop the services `up` started")
     down.set_defaults(func=cmd_down)
+    demo = sub.add_parser("demo", help="drive a county year through the running services")
+    demo.set_defaults(func=cmd_demo)
 
     status = sub.add_parser("status", help="each service's log, relay, lag and dead letters")
     status.add_argument("service", nargs="?", default="all")

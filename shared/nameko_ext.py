@@ -314,6 +314,7 @@ class ClockProvider(DependencyProvider):  # type: ignore[misc]
 
 
 CONTEXT_KEYS: Final = ("actor", "role", "org_unit", "correlation_id", "causation_id")
+"""Also read from the context: ``idempotency_key``, the command id of a call."""
 
 
 @dataclass(frozen=True)
@@ -352,7 +353,9 @@ class ContextProvider(DependencyProvider):  # type: ignore[misc]
             org_unit=_text(data.get("org_unit")),
             correlation_id=_text(data.get("correlation_id")),
             causation_id=_text(data.get("causation_id")),
-            call_id=_text(worker_ctx.call_id),
+            # A caller's own key makes a retried call the same command, so it records
+            # nothing twice (scripts, the demo, a client that lost the answer).
+            call_id=_text(data.get("idempotency_key")) or _text(worker_ctx.call_id),
         )
 
 

@@ -14,7 +14,7 @@ from typing import Any
 
 import psycopg
 
-from shared.decider import Decider, execute
+from shared.decider import Decider, execute, load
 from shared.errors import DomainError
 from shared.registry import EventRegistry
 from shared.schemas import event_schema
@@ -216,9 +216,13 @@ class PersonalData:
         """Store values; the event names the fields. Empty values store nothing."""
         if not values:
             return ()
+        fields = tuple(sorted(values))
+        key = f"{command_id}:{','.join(fields)}"
+        stream = subject_stream(subject_id)
+        if key in load(self.store, self.decider, stream, conn).command_ids:
+            return fields  # the same call again: the values stored then stand
         stored = self.vault.put(conn, subject_id, values)
-        c = RecordPersonal(subject_id, stored, purpose)
-        self._record(conn, subject_id, c, metadata, f"{command_id}:{','.join(stored)}")
+        self._record(conn, subject_id, RecordPersonal(subject_id, stored, purpose), metadata, key)
         return stored
 
     def use(

@@ -75,9 +75,12 @@ class VaultKeyInvalid(UnionError):
 
 
 def master_key_path(service: str, env: Mapping[str, str] | None = None) -> Path:
-    """``UNION_VAULT_KEY_FILE`` if set, else ``var/vault-<service>.key`` under the cwd."""
+    """``UNION_<SERVICE>_VAULT_KEY_FILE``, else ``UNION_VAULT_KEY_FILE``, else
+    ``var/vault-<service>.key`` under the cwd: each service its own key by default."""
     env = os.environ if env is None else env
-    configured = env.get("UNION_VAULT_KEY_FILE")
+    configured = env.get(f"UNION_{service.upper()}_VAULT_KEY_FILE") or env.get(
+        "UNION_VAULT_KEY_FILE"
+    )
     if configured:
         return Path(configured)
     return Path("var") / f"vault-{service}.key"
