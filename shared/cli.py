@@ -98,8 +98,20 @@ def cmd_verify(args: argparse.Namespace) -> int:
             continue
         _clear_progress()
         print(f"{service}: {result.summary()}")
+        _remember_verify(service, result.summary())
         broken += not result.ok
     return 1 if broken else 0
+
+
+def _remember_verify(service: str, summary: str) -> None:
+    """Kept for `unionctl status`: the last verify's result and when it ran."""
+    at = datetime.now(UTC).isoformat(timespec="seconds")
+    (processes.run_dir(os.environ) / f"{service}.verify").write_text(f"{at} {summary}\n")
+
+
+def _last_verify(service: str) -> str:
+    path = processes.run_dir(os.environ) / f"{service}.verify"
+    return path.read_text().strip() if path.exists() else "never"
 
 
 def _progress(service: str) -> Callable[[int], None]:
@@ -272,6 +284,13 @@ def cmd_status(args: argparse.Namespace) -> int:
                 parts.append(f"dead letters {depth}")
             except amqp.exceptions.NotFound:
                 parts.append("dead letters 0 (queue not declared yet)")
+        try:
+            processes.health(service, broker.uri, timeout=2)
+            parts.insert(0, "UP")
+        except Exception:  # not answering: the status says so, it does not fail
+            parts.insert(0, "DOWN")
+            down += 1
+        parts.append(f"last verify {_last_verify(service)}")
         print(f"{service}: " + ", ".join(parts))
     if amqp_conn is not None:
         _, depth, _ = amqp_conn.channel().queue_declare(INBOUND_DEAD_LETTER, passive=True)

@@ -54,7 +54,10 @@ def test_up_runs_the_demo_twice_to_the_same_logs_and_down_leaves_nothing(
         status = unionctl("status")
         assert status.returncode == 0, status.stdout
         for service in SERVICES:
-            assert f"{service}: log head {table[service][0]}, relay leading, lag 0" in status.stdout
+            assert (
+                f"{service}: UP, log head {table[service][0]}, relay leading, lag 0"
+                in status.stdout
+            )
         assert "inbound: dead letters 0" in status.stdout
     finally:
         stopped = unionctl("down")

@@ -433,7 +433,7 @@ def test_status_shows_the_relay_lag_and_dead_letters(mq: World) -> None:
 
     wait_for("the relay to catch up", lambda: "lag 0" in status())
     text = status()
-    assert "funds: log head 2, relay leading, lag 0, dead letters 0" in text, text
+    assert "funds: UP, log head 2, relay leading, lag 0, dead letters 0" in text, text
     assert "inbound: dead letters 1" in text
 
     with rpc(mq) as funds, pytest.raises(RemoteUnionError):
