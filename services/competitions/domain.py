@@ -371,8 +371,10 @@ def _confer(c: ConferAwards, s: Competition) -> list[object]:
         )
     if any(upheld is None for _, upheld in s.objections.values()):
         raise InvalidTransition("an objection is still open", field="objections")
-    # An upheld objection, or a fatal accident found during the notice, removes the award.
-    lost = {p for p, upheld in s.objections.values() if upheld} | s.fatal
+    # An upheld objection, or (安康杯) a fatal accident found during the notice, removes the
+    # award: the veto is the 安康杯's, as at publication (_award_refusal).
+    vetoed = s.fatal if s.kind == "ankang" else frozenset()
+    lost = {p for p, upheld in s.objections.values() if upheld} | vetoed
     awards = tuple(a for a in s.awards if a.participant_id not in lost)
     total = sum(a.prize_fen for a in awards)
     conferred = AwardsConferred(s.competition_id, awards, total, c.today)
@@ -526,6 +528,9 @@ class Studio:
     subsidy_fen: int = 0
     subsidy: str = "none"
     """none, pending (asked), reserved, refused, paid."""
+    subsidy_basis: str = ""
+    subsidy_version: str = ""
+    """The last request's basis (new, reconfirmed) and policy version, for asking again."""
 
 
 @dataclass(frozen=True)
@@ -617,8 +622,17 @@ NAMED = ("named", "due")
 def evolve_studio(s: Studio, e: object) -> Studio:
     match e:
         case StudioApplied():
+            # A new application after a refusal or revocation keeps counting funds requests:
+            # funds answers a request id once, so a second life must not reuse the first's.
             return Studio(
-                "applied", e.studio_id, e.kind, e.level, e.leader_id, e.team_ids, e.applied_on.year
+                "applied",
+                e.studio_id,
+                e.kind,
+                e.level,
+                e.leader_id,
+                e.team_ids,
+                e.applied_on.year,
+                attempts=s.attempts,
             )
         case StudioReviewed():
             return replace(s, status="reviewed")
@@ -635,6 +649,8 @@ def evolve_studio(s: Studio, e: object) -> Studio:
                 attempts=s.attempts + 1,
                 subsidy_fen=e.amount_fen,
                 subsidy="pending",
+                subsidy_basis=e.basis,
+                subsidy_version=e.policy_version,
             )
         case FundsReservationRequested():
             return replace(s, fiscal_year=e.fiscal_year, line=e.line)
@@ -680,9 +696,15 @@ def decide_studio(c: object, s: Studio) -> list[object]:
         case NameStudio():
             return _name(c, s)
         case SubsidyAnswer():
-            if c.request_id != s.request_id or s.subsidy != "pending":
-                if s.status == "revoked" and c.reserved and c.request_id == s.request_id:
+            if c.request_id != s.request_id:
+                return []  # an earlier attempt's reply: that attempt was already settled
+            if s.status == "revoked":
+                # A late yes to a studio revoked meanwhile: give the money back. The release
+                # sent at revoking may have reached funds first and found nothing.
+                if c.reserved and s.subsidy in ("pending", "reserved"):
                     return [FundsReleaseRequested(c.request_id, s.fiscal_year, s.line, "revoked")]
+                return []
+            if s.subsidy != "pending":
                 return []
             if c.reserved:
                 return [StudioSubsidyReserved(c.request_id, s.subsidy_fen)]
@@ -691,7 +713,14 @@ def decide_studio(c: object, s: Studio) -> list[object]:
             _need(s.status, c, *NAMED)
             if s.subsidy != "refused":
                 raise InvalidTransition("the subsidy is not waiting on funds", subsidy=s.subsidy)
-            return _subsidy(s, s.subsidy_fen, "new", version="", year=s.fiscal_year, line=s.line)
+            return _subsidy(
+                s,
+                s.subsidy_fen,
+                s.subsidy_basis,
+                version=s.subsidy_version,
+                year=s.fiscal_year,
+                line=s.line,
+            )
         case PaySubsidy():
             _need(s.status, c, *NAMED)
             if s.subsidy != "reserved":
