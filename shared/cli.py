@@ -103,6 +103,14 @@ def cmd_verify(args: argparse.Namespace) -> int:
     return 1 if broken else 0
 
 
+def cmd_reconcile(args: argparse.Namespace) -> int:
+    """The cross-service report; services/reconcile.py knows the services' events,
+    so it is imported only when asked for (shared/ does not depend on services/)."""
+    reconcile = importlib.import_module("services.reconcile")
+    code: int = reconcile.command(args.year, Path(args.out))
+    return code
+
+
 def _remember_verify(service: str, summary: str) -> None:
     """Kept for `unionctl status`: the last verify's result and when it ran."""
     at = datetime.now(UTC).isoformat(timespec="seconds")
@@ -403,6 +411,12 @@ def build_parser() -> argparse.ArgumentParser:
     ver.add_argument("--public-key", help="the operators' public key (PEM) to trust")
     ver.set_defaults(func=cmd_verify)
     audit_cli.register(audit_sub, _progress)
+    rec = audit_sub.add_parser(
+        "reconcile", help="check the logs against each other; an HTML and a CSV report"
+    )
+    rec.add_argument("--year", type=int, help="fiscal year to check (default: every year)")
+    rec.add_argument("--out", default=".", metavar="DIR", help="where the report files go")
+    rec.set_defaults(func=cmd_reconcile)
 
     rel = sub.add_parser("relay", help="run a service's relay in the foreground")
     rel.add_argument("service")

@@ -24,8 +24,9 @@ LINE_ACCOUNTS: Final = {
     "legal_aid": "5101",
     "summer_cool": "5001",
     "recuperation": "5001",
-    "studio_subsidy": "5401",
-    "competition_prizes": "5201",
+    "spring_jobs": "5001",
+    "innovation_studios": "5401",
+    "competitions": "5201",
 }
 """The expense account a spend from each line is booked to (default 5001)."""
 

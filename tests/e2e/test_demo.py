@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.kit import county_today
 from tests.mq import UNIONCTL, World, free_port
 
 pytestmark = pytest.mark.integration
@@ -51,6 +52,13 @@ def test_up_runs_the_demo_twice_to_the_same_logs_and_down_leaves_nothing(
         assert again.returncode == 0, again.stdout + again.stderr
         assert _service_table(again.stdout) == table  # a second run records nothing new
 
+        year = str(county_today().year)
+        report = unionctl("audit", "reconcile", "--year", year, "--out", str(tmp_path))
+        assert report.returncode == 0, report.stdout + report.stderr  # the demo year agrees
+        assert (tmp_path / f"reconcile-{year}.html").exists()
+        verified = unionctl("audit", "verify")
+        assert verified.returncode == 0, verified.stdout
+
         status = unionctl("status")
         assert status.returncode == 0, status.stdout
         for service in SERVICES:
@@ -59,6 +67,7 @@ def test_up_runs_the_demo_twice_to_the_same_logs_and_down_leaves_nothing(
                 in status.stdout
             )
         assert "inbound: dead letters 0" in status.stdout
+        assert "last verify" in status.stdout and "OK" in status.stdout
     finally:
         stopped = unionctl("down")
     assert stopped.returncode == 0, stopped.stdout

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from services.aid.policy import POLICY as AID_POLICY
+from services.competitions.policy import BASE as COMPETITIONS_POLICY
 from services.funds import books
 from services.funds.events import DuesSplitAllocated, PreparatoryFundRefundIssued
 from services.funds.ledger_events import Posting
@@ -34,3 +36,14 @@ def test_rule_refunds_and_revised_education_transfers_balance() -> None:
     ]
     assert books.spend("warmth", 5, "m", "B")[0].account == "5101"
     assert books.spend("unknown_line", 5, "m", "B")[0].account == "5001"
+
+
+def test_rule_the_lines_other_services_spend_from_are_booked_to_their_expense_accounts() -> None:
+    lines = {
+        row.value
+        for row in (*AID_POLICY.rows(), *COMPETITIONS_POLICY)
+        if row.key.startswith("aid.line.") or row.key in ("studio.line", "competition.line")
+    }
+    assert lines <= set(books.LINE_ACCOUNTS)
+    assert books.LINE_ACCOUNTS["innovation_studios"] == "5401"
+    assert books.LINE_ACCOUNTS["competitions"] == "5201"
