@@ -29,7 +29,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any, NamedTuple, TextIO
-from zoneinfo import ZoneInfo
 
 import psycopg
 
@@ -40,10 +39,11 @@ from services.funds.events import EVENTS as FUNDS_EVENTS
 from shared.config import database_config
 from shared.db import open_pool
 from shared.errors import UnionError
+from shared.readmodels import LOCAL_TIME
 from shared.registry import EventRegistry
 from shared.store import EventStore, Head, RecordedEvent
 
-COUNTY_TIME = ZoneInfo("Asia/Shanghai")
+COUNTY_TIME = LOCAL_TIME
 """The county's calendar: an approval's day is the day it was in Huoqiu."""
 
 READ = ("aid", "competitions", "funds")

@@ -20,7 +20,7 @@ import amqp
 import psycopg
 from marshmallow import Schema, fields
 
-from shared import asyncapi, audit_cli, backup, processes
+from shared import asyncapi, audit_cli, backup, processes, readmodels
 from shared.broker import (
     INBOUND_DEAD_LETTER,
     INBOUND_EXCHANGE,
@@ -109,6 +109,23 @@ def cmd_reconcile(args: argparse.Namespace) -> int:
     reconcile = importlib.import_module("services.reconcile")
     code: int = reconcile.command(args.year, Path(args.out))
     return code
+
+
+def cmd_replay(args: argparse.Namespace) -> int:
+    """Each read model computed from a copy of the log equals the live one, or the differences."""
+    differing = 0
+    for service in _services(args.service):
+        contract = importlib.import_module(f"services.{service}.contract")
+        report = readmodels.replay(database_config(service), contract.EVENTS, contract.READ_MODELS)
+        models = ", ".join(report.read_models)
+        if report.ok:
+            print(f"{service}: replay equals live: {report.events} events; {models}")
+            continue
+        differing += 1
+        print(f"{service}: {len(report.differences)} differences ({report.events} events)")
+        for d in report.differences[:50]:
+            print(f"  {d.read_model}{d.path}: live {d.live!r}, replayed {d.replayed!r}")
+    return 1 if differing else 0
 
 
 def _remember_verify(service: str, summary: str) -> None:
@@ -417,6 +434,11 @@ def build_parser() -> argparse.ArgumentParser:
     rec.add_argument("--year", type=int, help="fiscal year to check (default: every year)")
     rec.add_argument("--out", default=".", metavar="DIR", help="where the report files go")
     rec.set_defaults(func=cmd_reconcile)
+    rep_models = audit_sub.add_parser(
+        "replay", help="rebuild a service's read models from a copy of its log; show differences"
+    )
+    rep_models.add_argument("service", help="a service name, or all")
+    rep_models.set_defaults(func=cmd_replay)
 
     rel = sub.add_parser("relay", help="run a service's relay in the foreground")
     rel.add_argument("service")

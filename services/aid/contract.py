@@ -5,10 +5,11 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from services.aid import commands as cmd
-from services.aid import domain, programmes
+from services.aid import domain, programmes, projections
 from services.aid.events import EVENTS
 from shared.envelope import Subscription
 from shared.inbound import InboundType
+from shared.readmodels import ReadModel, distinct_values
 
 REF = validate.Length(min=1, max=64)
 
@@ -142,4 +143,13 @@ DECIDERS = {
 }
 """Each stream type's decider, so auditors can fold a stream as the service does."""
 
-__all__ = ["DECIDERS", "EVENTS", "INBOUND", "SUBSCRIPTIONS"]
+READ_MODELS: dict[str, ReadModel] = {
+    "hardship_files": projections.files,
+    "assistance_cases": lambda store: {
+        year: projections.cases(store, int(year))
+        for year in distinct_values(store, "AidRequested", "fiscal_year")
+    },
+}
+"""The read models the service answers queries from; ``unionctl audit replay`` rebuilds them."""
+
+__all__ = ["DECIDERS", "EVENTS", "INBOUND", "READ_MODELS", "SUBSCRIPTIONS"]

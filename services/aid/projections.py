@@ -5,23 +5,17 @@ None of them holds personal data: ids, statuses, categories and amounts only.
 
 from __future__ import annotations
 
-from datetime import date, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import psycopg
 
 from services.aid import domain as d
 from services.aid import programmes as pg
 from shared.decider import load
+from shared.readmodels import local_day, stream_keys
 from shared.store import EventStore
 
-COUNTY_TIME = ZoneInfo("Asia/Shanghai")
-
-
-def county_day(instant: datetime) -> date:
-    """The county's calendar day: deadlines and fiscal years are the county's, not UTC's."""
-    return instant.astimezone(COUNTY_TIME).date()
+county_day = local_day
 
 
 def _query(
@@ -31,18 +25,6 @@ def _query(
         return conn.execute(sql, params).fetchall()
     with store.pool.connection() as own:
         return own.execute(sql, params).fetchall()
-
-
-def stream_keys(
-    store: EventStore, stream_type: str, conn: psycopg.Connection | None = None
-) -> list[str]:
-    rows = _query(
-        store,
-        "SELECT DISTINCT stream_id FROM events WHERE stream_type = %s ORDER BY stream_id",
-        (stream_type,),
-        conn,
-    )
-    return [r[0].split("-", 1)[1] for r in rows]
 
 
 def subjects_under(

@@ -45,6 +45,7 @@ from shared.nameko_ext import (
     timer,
 )
 from shared.observability import Observed, metrics_response
+from shared.readmodels import stream_keys
 from shared.validation import load
 from shared.vault import Vault
 
@@ -918,7 +919,7 @@ class Aid:
     def flag_annual_reviews(self) -> int:
         today = self._today()
         flagged = 0
-        for household in projections.stream_keys(self.store.store, "HardshipFile"):
+        for household in stream_keys(self.store.store, "HardshipFile"):
             done = self._file(household, d.FlagReviewDue(today), f"due:{today.isoformat()}")
             flagged += len(done.events)
         return flagged
@@ -938,7 +939,7 @@ class Aid:
         warn, _ = POLICY.number("legal.warn_days", today)
         award_warn, _ = POLICY.number("legal.award_warn_days", today)
         warned = 0
-        for case_id in projections.stream_keys(self.store.store, "LegalAid"):
+        for case_id in stream_keys(self.store.store, "LegalAid"):
             c = pg.WarnDeadlines(today, warn, award_warn)
             key = f"warn:{today.isoformat()}"
             warned += len(self._execute(pg.LEGAL_AID, pg.legal_stream(case_id), c, key).events)

@@ -4,11 +4,12 @@ and the events it publishes."""
 from __future__ import annotations
 
 from services.competitions import commands as cmd
-from services.competitions import domain, honours
+from services.competitions import domain, honours, projections
 from services.competitions.events import EVENTS
 from shared.envelope import Subscription
 from shared.inbound import InboundType
 from shared.privacy import subject_decider
+from shared.readmodels import ReadModel, distinct_values
 
 INBOUND: tuple[InboundType, ...] = ()
 
@@ -49,4 +50,15 @@ DECIDERS = {
 }
 """Each stream type's decider, so auditors can fold a stream as the service does."""
 
-__all__ = ["DECIDERS", "EVENTS", "INBOUND", "SUBSCRIPTIONS"]
+READ_MODELS: dict[str, ReadModel] = {
+    "competitions": lambda store: {
+        year: projections.competitions(store, int(year))
+        for year in distinct_values(store, "CompetitionAnnounced", "fiscal_year")
+    },
+    "studios": lambda store: projections.studios(store, None),
+    "selections": projections.selections,
+    "model_workers": projections.model_workers,
+}
+"""The read models the service answers queries from; ``unionctl audit replay`` rebuilds them."""
+
+__all__ = ["DECIDERS", "EVENTS", "INBOUND", "READ_MODELS", "SUBSCRIPTIONS"]

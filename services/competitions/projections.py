@@ -5,32 +5,19 @@ People appear by id only.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import psycopg
 
 from services.competitions import domain as d
 from services.competitions import honours as h
 from shared.decider import load
+from shared.readmodels import local_day, stream_keys
 from shared.store import EventStore
 
-COUNTY_TIME = ZoneInfo("Asia/Shanghai")
-
-
-def county_day(instant: datetime) -> date:
-    return instant.astimezone(COUNTY_TIME).date()
-
-
-def keys(store: EventStore, stream_type: str, conn: psycopg.Connection | None = None) -> list[str]:
-    sql = "SELECT DISTINCT stream_id FROM events WHERE stream_type = %s ORDER BY stream_id"
-    if conn is not None:
-        rows = conn.execute(sql, (stream_type,)).fetchall()
-    else:
-        with store.pool.connection() as own:
-            rows = own.execute(sql, (stream_type,)).fetchall()
-    return [r[0].split("-", 1)[1] for r in rows]
+county_day = local_day
+keys = stream_keys
 
 
 def _iso(value: date | None) -> str | None:

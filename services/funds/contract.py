@@ -5,10 +5,12 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from services.funds import commands as cmd
-from services.funds import domain, ledger
+from services.funds import domain, ledger, projections
 from services.funds.events import EVENTS
 from shared.envelope import Subscription
 from shared.inbound import CREDIT_CODE, InboundType
+from shared.readmodels import ReadModel, stream_keys
+from shared.store import EventStore
 
 PERIOD = r"^\d{4}-(0[1-9]|1[0-2])$"
 
@@ -120,4 +122,24 @@ DECIDERS = {
 }
 """Each stream type's decider, so auditors can fold a stream as the service does."""
 
-__all__ = ["DECIDERS", "DUES_COLLECTED", "EVENTS", "INBOUND", "SUBSCRIPTIONS"]
+
+def _years(store: EventStore, stream_type: str) -> list[int]:
+    return sorted({int(key.split(".")[0]) for key in stream_keys(store, stream_type)})
+
+
+READ_MODELS: dict[str, ReadModel] = {
+    "budget_execution": lambda store: {
+        year: projections.budget_execution(store, year) for year in _years(store, "BudgetLine")
+    },
+    "trial_balance": lambda store: {
+        year: projections.trial_balance(store, year) for year in _years(store, "Ledger")
+    },
+    "dues_reconciliation": lambda store: {
+        employer: projections.dues_reconciliation(store, employer)
+        for employer in projections.employers(store)
+    },
+    "asset_register": projections.asset_register,
+}
+"""The read models the service answers queries from; ``unionctl audit replay`` rebuilds them."""
+
+__all__ = ["DECIDERS", "DUES_COLLECTED", "EVENTS", "INBOUND", "READ_MODELS", "SUBSCRIPTIONS"]

@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from services.funds import domain as d
 from services.funds import ledger as lg
@@ -36,9 +35,10 @@ from services.funds.ledger_events import (
     AssetTransferRefused,
     VoucherPosted,
 )
+from shared.readmodels import LOCAL_TIME
 from shared.store import EventStore, RecordedEvent
 
-COUNTY_TIME = ZoneInfo("Asia/Shanghai")
+COUNTY_TIME = LOCAL_TIME
 """Months in reports are the county's months, not UTC's."""
 
 

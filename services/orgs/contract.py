@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from services.orgs import democracy, domain
+from services.orgs import democracy, domain, projections
 from services.orgs.events import EVENTS
 from shared.envelope import Subscription
 from shared.inbound import CREDIT_CODE, InboundType
 from shared.privacy import subject_decider
+from shared.readmodels import ReadModel
 
 EMPLOYER_KINDS = [
     "non_public_enterprise",
@@ -101,4 +102,16 @@ DECIDERS = {
 }
 """Each stream type's decider, so auditors can fold a stream as the service does."""
 
-__all__ = ["DECIDERS", "EVENTS", "INBOUND", "SUBSCRIPTIONS"]
+READ_MODELS: dict[str, ReadModel] = {
+    "union_tree": projections.union_tree,
+    "coverage": projections.coverage,
+    "member_register": lambda store: projections.member_register(store, None),
+    "member_export": lambda store: projections.member_export(store, None),
+    "contracts": lambda store: projections.contracts(store, None),
+}
+"""The read models the service answers queries from; ``unionctl audit replay`` rebuilds them.
+
+(The joint meeting's view depends on today's date, so it is not among them.)
+"""
+
+__all__ = ["DECIDERS", "EVENTS", "INBOUND", "READ_MODELS", "SUBSCRIPTIONS"]

@@ -8,14 +8,14 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from datetime import date, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from services.orgs import democracy as dm
 from services.orgs import domain as d
 from shared.decider import load
+from shared.readmodels import LOCAL_TIME, local_day, stream_keys
 from shared.store import EventStore
 
-COUNTY_TIME = ZoneInfo("Asia/Shanghai")
+COUNTY_TIME = LOCAL_TIME
 
 EXPORT_FIELDS = (
     "person_id",
@@ -30,17 +30,8 @@ EXPORT_FIELDS = (
 """The member file for the county data platform (notice 八), one JSON object per member."""
 
 
-def county_day(instant: datetime) -> date:
-    return instant.astimezone(COUNTY_TIME).date()
-
-
-def keys(store: EventStore, stream_type: str) -> list[str]:
-    with store.pool.connection() as conn:
-        rows = conn.execute(
-            "SELECT DISTINCT stream_id FROM events WHERE stream_type = %s ORDER BY stream_id",
-            (stream_type,),
-        ).fetchall()
-    return [r[0].split("-", 1)[1] for r in rows]
+county_day = local_day
+keys = stream_keys
 
 
 def first_day(store: EventStore) -> date:

@@ -58,6 +58,9 @@ def test_up_runs_the_demo_twice_to_the_same_logs_and_down_leaves_nothing(
         assert (tmp_path / f"reconcile-{year}.html").exists()
         verified = unionctl("audit", "verify")
         assert verified.returncode == 0, verified.stdout
+        replayed = unionctl("audit", "replay", "all")
+        assert replayed.returncode == 0, replayed.stdout + replayed.stderr
+        assert replayed.stdout.count("replay equals live") == len(SERVICES)
 
         status = unionctl("status")
         assert status.returncode == 0, status.stdout
