@@ -20,7 +20,7 @@ import amqp
 import psycopg
 from marshmallow import Schema, fields
 
-from shared import asyncapi, audit_cli, backup, processes, readmodels
+from shared import asyncapi, audit_cli, backup, broker_users, processes, readmodels
 from shared.broker import (
     INBOUND_DEAD_LETTER,
     INBOUND_EXCHANGE,
@@ -345,6 +345,24 @@ def cmd_lag(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_broker_definitions(args: argparse.Namespace) -> int:
+    """Users and permissions for compose's RabbitMQ; passwords from the environment."""
+    env = os.environ
+    passwords = {
+        s: env.get(f"UNION_{s.upper()}_AMQP_PASSWORD", f"{s}-change-me") for s in SERVICES
+    }
+    admin = (
+        env.get("UNION_RABBITMQ_ADMIN_USER", "admin"),
+        env.get("UNION_RABBITMQ_ADMIN_PASSWORD", "admin-change-me"),
+    )
+    spec = broker_users.definitions(passwords, admin, args.vhost)
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(spec, indent=2, ensure_ascii=False) + "\n")
+    print(f"wrote {out}: {len(spec['users'])} users in vhost {args.vhost}")
+    return 0
+
+
 def cmd_broker_setup(args: argparse.Namespace) -> int:
     """Declare the exchanges and queues, so that nothing published before a
     consumer first starts is lost or taken for an unknown type."""
@@ -476,6 +494,12 @@ def build_parser() -> argparse.ArgumentParser:
     broker_sub = broker.add_subparsers(dest="broker_command", required=True)
     setup = broker_sub.add_parser("setup", help="declare exchanges and queues")
     setup.set_defaults(func=cmd_broker_setup)
+    defs = broker_sub.add_parser(
+        "definitions", help="a RabbitMQ definitions file: one user per service, an admin"
+    )
+    defs.add_argument("--out", default="docker/rabbitmq/definitions.json")
+    defs.add_argument("--vhost", default="/")
+    defs.set_defaults(func=cmd_broker_definitions)
 
     contract = sub.add_parser("contract", help="the event contract")
     contract_sub = contract.add_subparsers(dest="contract_command", required=True)

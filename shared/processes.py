@@ -55,7 +55,12 @@ def start(service: str, env: Mapping[str, str], amqp_uri: str) -> tuple[int, boo
     with (folder / f"{service}.log").open("ab") as log:
         proc = subprocess.Popen(
             [nameko, "run", "--config", str(config), target],
-            env={**child, "AMQP_URI": amqp_uri, "PYTHONPATH": str(ROOT)},
+            # A service may log in as its own broker user (UNION_<SERVICE>_AMQP_URI).
+            env={
+                **child,
+                "AMQP_URI": env.get(f"UNION_{service.upper()}_AMQP_URI") or amqp_uri,
+                "PYTHONPATH": str(ROOT),
+            },
             stdout=log,
             stderr=subprocess.STDOUT,
             cwd=ROOT,

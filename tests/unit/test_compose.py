@@ -45,3 +45,31 @@ def test_volumes_are_named_and_the_image_builds_from_the_repo() -> None:
     spec = compose()
     assert set(spec["volumes"]) == {"pgdata", "rabbitdata", "aidvault", "orgsvault"}
     assert (ROOT / spec["services"]["migrate"]["build"]["dockerfile"]).is_file()
+
+
+def test_rabbitmq_loads_a_user_per_service_with_the_permissions_we_ship() -> None:
+    import base64
+    import hashlib
+    import json
+
+    from shared.broker_users import permissions
+    from shared.config import SERVICES
+
+    rabbit = compose()["services"]["rabbitmq"]
+    for mount in rabbit["volumes"][1:]:
+        assert (ROOT / mount.split(":")[0]).is_file(), mount
+    spec = json.loads((ROOT / "docker/rabbitmq/definitions.json").read_text())
+    users = {u["name"]: u for u in spec["users"]}
+    grants = {g["user"]: g for g in spec["permissions"]}
+    for service in SERVICES:
+        assert (
+            grants[service]["configure"],
+            grants[service]["write"],
+            grants[service]["read"],
+        ) == (permissions(service))
+        raw = base64.b64decode(users[service]["password_hash"])
+        default = f"{service}-change-me".encode()  # what .env overrides
+        assert raw[4:] == hashlib.sha256(raw[:4] + default).digest()
+        uri = compose()["services"][service]["environment"]["AMQP_URI"]
+        assert uri.startswith(f"amqp://{service}:"), uri
+    assert users["admin"]["tags"] == ["administrator"]
