@@ -9,6 +9,7 @@ say they were stored; every read of them is an event too.
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterable
 from datetime import date, datetime
 from typing import Any
@@ -28,6 +29,7 @@ from shared import privacy
 from shared.decider import Decider, Executed, execute
 from shared.decider import load as load_stream
 from shared.envelope import Envelope
+from shared.errors import DomainError
 from shared.nameko_ext import (
     CallContext,
     ClockProvider,
@@ -48,6 +50,8 @@ from shared.observability import Observed, metrics_response
 from shared.readmodels import stream_keys
 from shared.validation import load
 from shared.vault import Vault
+
+log = logging.getLogger(__name__)
 
 CUSTODY = "county-assistance-centre"
 """Who keeps a dissolved union's files (困难职工档案管理办法: the 帮扶中心)."""
@@ -899,8 +903,19 @@ class Aid:
                 "amount_fen": p["amount_fen"],
                 "reason": "model worker flagged in hardship by competitions",
             }
-            self._request_aid(request, actor, conn)
             self._nominate_model_worker(p["person_id"], p["fiscal_year"], actor, conn)
+            try:
+                with conn.transaction():  # a savepoint: a refused case leaves the nomination
+                    self._request_aid(request, actor, conn)
+            except DomainError as refused:
+                # Already helped this year, or the household's file is not active: a
+                # caseworker takes it from here; the place on 疗休养 stands.
+                log.warning(
+                    "model worker %s flagged (%s): no case opened: %s",
+                    p["person_id"],
+                    p["flag_id"],
+                    refused,
+                )
 
         self.store.once(envelope, "on_model_worker_hardship", open_case)
 

@@ -17,7 +17,7 @@ from shared.nameko_ext import RemoteUnionError
 from shared.registry import EventRegistry, NewEvent
 from shared.store import ANY_VERSION
 from tests.kit import county_today
-from tests.mq import NAMEKO, ROOT, UNIONCTL, World, publish, wait_for
+from tests.mq import NAMEKO, ROOT, UNIONCTL, World, publish, queue_info, wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -429,6 +429,18 @@ def test_orgs_and_competitions_events_move_files_open_legal_aid_and_model_worker
         wait_for("the file moved", lambda: mq.count("aid", "HardshipFileTransferred") == 1)
         wait_for("two legal aid cases", lambda: mq.count("aid", "LegalAidRequested") == 2)
         wait_for("the model worker's case", lambda: mq.count("aid", "AidRequested") == 1)
+        # Flagged again the same year: no second case (one a year), and nothing dead-lettered.
+        competitions.append(
+            "ModelWorker-P-6",
+            [NewEvent("ModelWorkerHardshipFlagged", {**flagged, "flag_id": "F-2"})],
+            ANY_VERSION,
+            {"actor": "honours-1"},
+        )
+        handler = "evt-competitions-ModelWorkerHardshipFlagged--aid.on_model_worker_hardship"
+        wait_for("the second flag handled", lambda: _handled(mq, "on_model_worker_hardship", 2))
+        assert queue_info(mq.broker, handler) == (0, 1)
+        assert queue_info(mq.broker, "aid.dead-letter")[0] == 0
+        assert mq.count("aid", "AidRequested") == 1
     assert call(mq, CASEWORKER, "hardship_file", "H-4")["union_id"] == "U-2"
     legal = call(mq, CASEWORKER, "legal_aid_case", "R-1.P-4")
     assert (legal["status"], legal["arbitration_limit_on"]) == ("requested", "2027-03-01")
@@ -601,3 +613,10 @@ def test_aid_will_not_start_with_a_new_key_once_the_vault_holds_keys(mq: World) 
     wait_for("aid to refuse to start", lambda: again.popen.poll() is not None, timeout=60)
     assert "master key file" in again.output()
     assert not (mq.tmp / "vault.key").exists()  # no new key was made
+
+
+def _handled(mq: World, handler: str, count: int) -> bool:
+    """The inbox rows of a handler: each message it finished, once."""
+    with psycopg.connect(mq.db("aid").admin_dsn) as conn:
+        row = conn.execute("SELECT count(*) FROM inbox WHERE handler = %s", (handler,)).fetchone()
+    return row is not None and row[0] == count
