@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run stop test bench lint services venv clean
+.PHONY: run stop demo test bench lint services venv clean
 
 venv: $(STAMP)
 
@@ -27,6 +27,10 @@ run: venv services
 
 stop: venv
 	$(BIN)/unionctl down
+
+# A county year through the running services (after `make run`); harmless to repeat.
+demo: venv
+	$(BIN)/unionctl demo
 
 test: venv services
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
