@@ -8,7 +8,6 @@ say they were stored; every read of them is an event too.
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Iterable
 from datetime import date, datetime
@@ -26,28 +25,22 @@ from services.aid.contract import ALLOWANCE_STATUS, INCOME_VERIFIED
 from services.aid.events import EVENTS
 from services.aid.policy import POLICY, line_of, repeatable
 from shared import privacy
-from shared.decider import Decider, Executed, execute
+from shared.decider import Executed
 from shared.decider import load as load_stream
 from shared.envelope import Envelope
 from shared.errors import DomainError
 from shared.nameko_ext import (
-    CallContext,
-    ClockProvider,
-    ContextProvider,
     EventStoreProvider,
     InboundMessage,
-    RelayProvider,
     ServiceStore,
-    SettableClock,
     VaultProvider,
-    http,
     inbound_handler,
     reliable_event_handler,
     rpc,
     timer,
 )
-from shared.observability import Observed, metrics_response
 from shared.readmodels import stream_keys
+from shared.service_base import UnionService
 from shared.validation import load
 from shared.vault import Vault
 
@@ -56,39 +49,12 @@ log = logging.getLogger(__name__)
 CUSTODY = "county-assistance-centre"
 """Who keeps a dissolved union's files (困难职工档案管理办法: the 帮扶中心)."""
 
-ATTEMPTS = 10
 
-
-class Aid:
+class Aid(UnionService):
     name = "aid"
 
     store: ServiceStore = EventStoreProvider(EVENTS)
-    relay = RelayProvider()
-    context: CallContext = ContextProvider()
-    clock: SettableClock = ClockProvider()
     vault: Vault = VaultProvider()
-    observed = Observed()
-
-    @http("GET", "/health")
-    def http_health(self, request: Any) -> tuple[int, dict[str, str], str]:
-        return 200, {"Content-Type": "application/json"}, json.dumps(self.health())
-
-    @http("GET", "/metrics")
-    def http_metrics(self, request: Any) -> tuple[int, dict[str, str], str]:
-        status = self.relay()
-        lag = status.lag if status else None
-        return metrics_response(self.store.store.head().position, lag, self.name)
-
-    @rpc
-    def health(self) -> dict[str, Any]:
-        head = self.store.store.head()
-        status = self.relay()
-        return {
-            "service": self.name,
-            "head_position": head.position,
-            "relay_leader": bool(status and status.leader),
-            "relay_lag": status.lag if status else None,
-        }
 
     # -- hardship family files -------------------------------------------------------------
 
@@ -962,21 +928,6 @@ class Aid:
 
     # -- the steps every command takes -----------------------------------------------------
 
-    def _tx(self) -> Any:
-        return self.store.transaction()
-
-    def _meta(self) -> dict[str, Any]:
-        return self.context.metadata()
-
-    def _today(self) -> date:
-        return projections.county_day(self.clock.now())
-
-    def _actor(self) -> str:
-        return str(self.context.metadata()["actor"])
-
-    def _call_key(self) -> str:
-        return self.context.call_id or self._actor()
-
     def _person(self, person_id: str, conn: psycopg.Connection | None = None) -> pg.Person:
         return load_stream(self.store.store, pg.PERSON, pg.person_stream(person_id), conn).state
 
@@ -1000,26 +951,6 @@ class Aid:
     def _subject_state(self, subject_id: str, conn: psycopg.Connection) -> privacy.Subject:
         stream = privacy.subject_stream(subject_id)
         return load_stream(self.store.store, pg.SUBJECT, stream, conn).state
-
-    def _execute(
-        self,
-        decider: Decider[object, Any, object],
-        stream: str,
-        command: object,
-        command_id: str,
-        conn: psycopg.Connection | None = None,
-    ) -> Executed[Any, object]:
-        meta = self.context.metadata(command_type=type(command).__name__)
-        return execute(
-            self.store.store,
-            decider,
-            stream,
-            command,
-            command_id=command_id,
-            metadata=meta,
-            max_attempts=ATTEMPTS,
-            conn=conn,
-        )
 
 
 _FINANCES = (

@@ -5,7 +5,6 @@ Run: ``nameko run --config services/funds/config.yaml services.funds.service:Fun
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from datetime import date
 from typing import Any
@@ -25,25 +24,19 @@ from services.funds.events import (
 )
 from services.funds.ledger_events import Posting
 from services.funds.policy import POLICY
-from shared.decider import Decider, Executed, execute
+from shared.decider import Executed
 from shared.decider import load as load_stream
 from shared.envelope import Envelope
 from shared.nameko_ext import (
-    CallContext,
-    ClockProvider,
-    ContextProvider,
     EventStoreProvider,
     InboundMessage,
-    RelayProvider,
     ServiceStore,
-    SettableClock,
-    http,
     inbound_handler,
     reliable_event_handler,
     rpc,
     timer,
 )
-from shared.observability import Observed, metrics_response
+from shared.service_base import UnionService
 from shared.validation import load
 
 FISCAL_LINES = {
@@ -56,37 +49,11 @@ LINE_ATTEMPTS = 30
 """A busy line sees many concurrent requests; each conflict re-decides on fresh state."""
 
 
-class Funds:
+class Funds(UnionService):
     name = "funds"
+    attempts = LINE_ATTEMPTS
 
-    # Each provider injects the object named in its annotation into workers.
     store: ServiceStore = EventStoreProvider(EVENTS)
-    relay = RelayProvider()
-    context: CallContext = ContextProvider()
-    clock: SettableClock = ClockProvider()
-    observed = Observed()
-
-    @http("GET", "/health")
-    def http_health(self, request: Any) -> tuple[int, dict[str, str], str]:
-        return 200, {"Content-Type": "application/json"}, json.dumps(self.health())
-
-    @http("GET", "/metrics")
-    def http_metrics(self, request: Any) -> tuple[int, dict[str, str], str]:
-        status = self.relay()
-        lag = status.lag if status else None
-        return metrics_response(self.store.store.head().position, lag, self.name)
-
-    @rpc
-    def health(self) -> dict[str, Any]:
-        """Answers when the service is up: its log head and its relay."""
-        head = self.store.store.head()
-        status = self.relay()
-        return {
-            "service": self.name,
-            "head_position": head.position,
-            "relay_leader": bool(status and status.leader),
-            "relay_lag": status.lag if status else None,
-        }
 
     # -- budget lines --------------------------------------------------------
 
@@ -577,10 +544,6 @@ class Funds:
     ) -> None:
         self.store.once(message, handler, fn)
 
-    def _call_key(self) -> str:
-        """A command id for commands without a natural one: the RPC call's own id."""
-        return self.context.call_id or self.context.metadata()["actor"]
-
     def _voucher(
         self,
         voucher_id: str,
@@ -613,26 +576,6 @@ class Funds:
         conn: psycopg.Connection | None = None,
     ) -> Executed[d.Account, object]:
         return self._execute(d.DUES_ACCOUNT, d.account_stream(employer), command, command_id, conn)
-
-    def _execute(
-        self,
-        decider: Decider[object, Any, object],
-        stream: str,
-        command: object,
-        command_id: str,
-        conn: psycopg.Connection | None = None,
-    ) -> Executed[Any, object]:
-        meta = self.context.metadata(command_type=type(command).__name__)
-        return execute(
-            self.store.store,
-            decider,
-            stream,
-            command,
-            command_id=command_id,
-            metadata=meta,
-            max_attempts=LINE_ATTEMPTS,
-            conn=conn,
-        )
 
 
 def _saga(schema: type[Schema], envelope: Envelope) -> dict[str, Any]:
