@@ -348,9 +348,7 @@ def cmd_lag(args: argparse.Namespace) -> int:
 def cmd_broker_definitions(args: argparse.Namespace) -> int:
     """Users and permissions for compose's RabbitMQ; passwords from the environment."""
     env = os.environ
-    passwords = {
-        s: env.get(f"UNION_{s.upper()}_AMQP_PASSWORD", f"{s}-change-me") for s in SERVICES
-    }
+    passwords = {s: env.get(f"UNION_{s.upper()}_AMQP_PASSWORD", f"{s}-change-me") for s in SERVICES}
     admin = (
         env.get("UNION_RABBITMQ_ADMIN_USER", "admin"),
         env.get("UNION_RABBITMQ_ADMIN_PASSWORD", "admin-change-me"),

@@ -127,7 +127,8 @@ def member_export(store: EventStore, union_id: str | None) -> list[dict[str, Any
     out = []
     for person in keys(store, "Member"):
         recorded = store.read_stream(d.member_stream(person))
-        admitted = next((r for r in recorded if r.event_type == "MemberAdmitted"), None)
+        # The latest admission: a member who lapsed or left may be admitted again.
+        admitted = next((r for r in reversed(recorded) if r.event_type == "MemberAdmitted"), None)
         s = load(store, d.MEMBER, d.member_stream(person)).state
         if union_id is not None and s.union_id != union_id:
             continue
@@ -220,7 +221,10 @@ def congress_compliance(store: EventStore, year: int) -> list[dict[str, Any]]:
     out = []
     for congress_id in keys(store, "Congress"):
         s = load(store, dm.CONGRESS, dm.congress_stream(congress_id)).state
-        held = sorted(x.held_on for x in s.sessions.values() if x.held_on.year == year)
+        if s.established_on is None or s.established_on.year > year:
+            continue  # not yet there that year
+        # A session without quorum decided nothing: it does not keep the yearly rule.
+        held = [x for x in s.sessions.values() if x.held_on.year == year and x.quorum_met]
         if not held:
             out.append(
                 {

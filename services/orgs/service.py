@@ -190,7 +190,8 @@ class Orgs:
     def assign_sector(self, payload: dict[str, Any]) -> dict[str, Any]:
         """Published for funds: the education sector's 40 % rule (flow F14)."""
         p = load(cmd.Sector(), payload, "assign_sector")
-        return self._union(p["union_id"], d.AssignSector(p["sector"]), f"sector:{p['sector']}")
+        c = d.AssignSector(p["sector"])  # education, general, then education again
+        return self._union(p["union_id"], c, f"sector:{self._call_key()}")
 
     @rpc
     def re_elect(self, payload: dict[str, Any]) -> dict[str, Any]:
@@ -255,14 +256,14 @@ class Orgs:
             member = self._member_state(p["person_id"], conn)
             active = self._union_state(member.union_id, conn).status in d.ACTIVE_UNION
             c = d.Admit(p["person_id"], p["member_no"], p["on"], active)
-            done = self._member(p["person_id"], c, f"admit:{p['member_no']}", conn)
+            done = self._member(p["person_id"], c, f"admit:{self._call_key()}", conn)  # re-admitted
         return projections.member_view(p["person_id"], done.state)
 
     @rpc
     def issue_card(self, payload: dict[str, Any]) -> dict[str, Any]:
         p = load(cmd.Card(), payload, "issue_card")
         c = d.IssueCard(p["person_id"], p["card_id"], p["on"])
-        done = self._member(p["person_id"], c, f"card:{p['card_id']}")
+        done = self._member(p["person_id"], c, f"card:{self._call_key()}")
         return projections.member_view(p["person_id"], done.state)
 
     @rpc
@@ -286,7 +287,7 @@ class Orgs:
         with self._tx() as conn:
             active = self._union_state(p["to_union"], conn).status in d.ACTIVE_UNION
             c = d.TransferMember(p["person_id"], p["to_union"], p["on"], active)
-            key = f"transfer:{p['to_union']}:{p['on'].isoformat()}"
+            key = f"transfer:{self._call_key()}"  # and back, and there again
             done = self._member(p["person_id"], c, key, conn)
         return projections.member_view(p["person_id"], done.state)
 
@@ -294,7 +295,7 @@ class Orgs:
     def leave_union(self, payload: dict[str, Any]) -> dict[str, Any]:
         p = load(cmd.Leaving(), payload, "leave_union")
         c = d.Leave(p["person_id"], p["how"], p["on"], p["reason"])
-        done = self._member(p["person_id"], c, "leave")
+        done = self._member(p["person_id"], c, f"leave:{self._call_key()}")  # left, rejoined, left
         return projections.member_view(p["person_id"], done.state)
 
     @rpc
@@ -365,7 +366,8 @@ class Orgs:
     @rpc
     def respond_negotiation(self, payload: dict[str, Any]) -> dict[str, Any]:
         p = load(cmd.ContractDay(), payload, "respond_negotiation")
-        return self._contract(p["contract_id"], d.Respond(p["on"]), "respond")
+        c = d.Respond(p["on"])  # every negotiation on the stream, renewals included, has a reply
+        return self._contract(p["contract_id"], c, f"respond:{self._call_key()}")
 
     @rpc
     def appoint_negotiators(self, payload: dict[str, Any]) -> dict[str, Any]:
@@ -378,7 +380,7 @@ class Orgs:
             p["employer_chief"],
             minimum,
         )
-        return self._contract(p["contract_id"], c, "negotiators")
+        return self._contract(p["contract_id"], c, f"negotiators:{self._call_key()}")
 
     @rpc
     def hold_negotiation_round(self, payload: dict[str, Any]) -> dict[str, Any]:
@@ -418,7 +420,8 @@ class Orgs:
     def sign_contract(self, payload: dict[str, Any]) -> dict[str, Any]:
         p = load(cmd.ContractDay(), payload, "sign_contract")
         days, _ = POLICY.number("contract.filing_days", p["on"])
-        return self._contract(p["contract_id"], d.Sign(p["on"], days), "sign")
+        c = d.Sign(p["on"], days)  # signed again after 人社's objections
+        return self._contract(p["contract_id"], c, f"sign:{self._call_key()}")
 
     @rpc
     def file_contract(self, payload: dict[str, Any]) -> dict[str, Any]:
@@ -444,7 +447,7 @@ class Orgs:
     def publish_contract(self, payload: dict[str, Any]) -> dict[str, Any]:
         p = load(cmd.Publication(), payload, "publish_contract")
         c = d.Publish(p["published_on"], p["channel"])
-        return self._contract(p["contract_id"], c, "publish")
+        return self._contract(p["contract_id"], c, f"publish:{self._call_key()}")
 
     @rpc
     def report_violation(self, payload: dict[str, Any]) -> dict[str, Any]:
@@ -522,7 +525,7 @@ class Orgs:
         share, v2 = POLICY.number("congress.max_manager_bp", p["elected_on"])
         delegates = tuple((x["person_id"], x["is_manager"]) for x in p["delegates"])
         c = dm.ElectDelegates(p["term_no"], p["elected_on"], delegates, least, share, (v1, v2))
-        return self._congress(p["congress_id"], c, f"elect:{p['term_no']}")
+        return self._congress(p["congress_id"], c, f"elect:{self._call_key()}")
 
     @rpc
     def hold_congress_session(self, payload: dict[str, Any]) -> dict[str, Any]:
@@ -531,7 +534,7 @@ class Orgs:
         num, v1 = POLICY.number("congress.quorum_num", p["held_on"])
         den, v2 = POLICY.number("congress.quorum_den", p["held_on"])
         c = dm.HoldSession(p["session_id"], p["held_on"], tuple(p["present"]), num, den, (v1, v2))
-        return self._congress(p["congress_id"], c, f"session:{p['session_id']}")
+        return self._congress(p["congress_id"], c, f"session:{self._call_key()}")
 
     @rpc
     def vote_resolution(self, payload: dict[str, Any]) -> dict[str, Any]:
@@ -546,7 +549,7 @@ class Orgs:
             p["abstain"],
             p["subject_ref"],
         )
-        return self._congress(p["congress_id"], c, f"vote:{p['session_id']}:{p['item_id']}")
+        return self._congress(p["congress_id"], c, f"vote:{self._call_key()}")
 
     @rpc
     def congress(self, congress_id: str) -> dict[str, Any]:
@@ -570,7 +573,7 @@ class Orgs:
             p["title"],
             p["disclosed_on"],
         )
-        return self._disclosure(p["unit_id"], c, f"disclose:{p['item_id']}")
+        return self._disclosure(p["unit_id"], c, f"disclose:{self._call_key()}")
 
     @rpc
     def receive_disclosure_complaint(self, payload: dict[str, Any]) -> dict[str, Any]:
@@ -578,13 +581,13 @@ class Orgs:
         c = dm.ReceiveComplaint(
             p["unit_id"], p["complaint_id"], p["item_id"], p["summary"], p["received_on"]
         )
-        return self._disclosure(p["unit_id"], c, f"complaint:{p['complaint_id']}")
+        return self._disclosure(p["unit_id"], c, f"complaint:{self._call_key()}")
 
     @rpc
     def resolve_disclosure_complaint(self, payload: dict[str, Any]) -> dict[str, Any]:
         p = load(cmd.ComplaintResolution(), payload, "resolve_disclosure_complaint")
         c = dm.ResolveComplaint(p["complaint_id"], p["resolution"], p["resolved_on"])
-        return self._disclosure(p["unit_id"], c, f"resolve:{p['complaint_id']}")
+        return self._disclosure(p["unit_id"], c, f"resolve:{self._call_key()}")
 
     @rpc
     def constitute_tripartite(self, payload: dict[str, Any]) -> dict[str, Any]:
@@ -609,19 +612,19 @@ class Orgs:
             tuple(p["union_ids"]),
             tuple(p["employer_ids"]),
         )
-        return self._tripartite(p["committee_id"], c, f"meeting:{p['meeting_id']}")
+        return self._tripartite(p["committee_id"], c, f"meeting:{self._call_key()}")
 
     @rpc
     def raise_tripartite_issue(self, payload: dict[str, Any]) -> dict[str, Any]:
         p = load(cmd.TripartiteIssue(), payload, "raise_tripartite_issue")
         c = dm.RaiseTripartiteIssue(p["issue_id"], p["summary"], p["raised_by"], p["raised_on"])
-        return self._tripartite(p["committee_id"], c, f"issue:{p['issue_id']}")
+        return self._tripartite(p["committee_id"], c, f"issue:{self._call_key()}")
 
     @rpc
     def resolve_tripartite_issue(self, payload: dict[str, Any]) -> dict[str, Any]:
         p = load(cmd.TripartiteResolution(), payload, "resolve_tripartite_issue")
         c = dm.ResolveTripartiteIssue(p["issue_id"], p["resolution"], p["meeting_id"])
-        return self._tripartite(p["committee_id"], c, f"resolve:{p['issue_id']}")
+        return self._tripartite(p["committee_id"], c, f"resolve:{self._call_key()}")
 
     @rpc
     def launch_benefit_programme(self, payload: dict[str, Any]) -> dict[str, Any]:
@@ -633,7 +636,7 @@ class Orgs:
     def enrol_merchant(self, payload: dict[str, Any]) -> dict[str, Any]:
         p = load(cmd.Merchant(), payload, "enrol_merchant")
         c = dm.EnrolMerchant(p["merchant_id"], p["name"], p["category"], p["enrolled_on"])
-        return self._benefits(p["programme_id"], c, f"merchant:{p['merchant_id']}")
+        return self._benefits(p["programme_id"], c, f"merchant:{self._call_key()}")
 
     @rpc
     def publish_offer(self, payload: dict[str, Any]) -> dict[str, Any]:
@@ -641,7 +644,7 @@ class Orgs:
         c = dm.PublishOffer(
             p["offer_id"], p["merchant_id"], p["description"], p["valid_from"], p["valid_to"]
         )
-        return self._benefits(p["programme_id"], c, f"offer:{p['offer_id']}")
+        return self._benefits(p["programme_id"], c, f"offer:{self._call_key()}")
 
     @rpc
     def redeem_benefit(self, payload: dict[str, Any]) -> dict[str, Any]:
@@ -665,7 +668,7 @@ class Orgs:
     def withdraw_merchant(self, payload: dict[str, Any]) -> dict[str, Any]:
         p = load(cmd.MerchantWithdrawal(), payload, "withdraw_merchant")
         c = dm.WithdrawMerchant(p["merchant_id"], p["reason"], p["withdrawn_on"])
-        return self._benefits(p["programme_id"], c, f"withdraw:{p['merchant_id']}")
+        return self._benefits(p["programme_id"], c, f"withdraw:{self._call_key()}")
 
     def _congress(self, congress_id: str, c: object, key: str) -> dict[str, Any]:
         done = self._execute(dm.CONGRESS, dm.congress_stream(congress_id), c, key)

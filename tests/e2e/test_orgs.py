@@ -290,3 +290,196 @@ def test_a_contract_filed_without_objection_takes_effect_after_fifteen_days(mq: 
     )
     (took,) = mq.data_of("orgs", "ContractTookEffect")
     assert took["basis"] == "no objection"
+
+
+def _congress(mq: World, congress_id: str, union_id: str) -> None:
+    call(
+        mq,
+        ORGANISER,
+        "orgs",
+        "establish_congress",
+        {
+            "congress_id": congress_id,
+            "kind": "enterprise",
+            "unit_id": FIRM,
+            "union_id": union_id,
+            "term_years": 3,
+            "established_on": "2026-01-10",
+        },
+    )
+    delegates = [{"person_id": f"D{i}", "is_manager": False} for i in range(30)]
+    elect = {"congress_id": congress_id, "term_no": 1, "elected_on": "2026-01-20"}
+    call(mq, ORGANISER, "orgs", "elect_delegates", {**elect, "delegates": delegates})
+
+
+def _to_adoption(mq: World, contract_id: str, congress_id: str, on: str) -> dict[str, Any]:
+    call(
+        mq,
+        CHAIR,
+        "orgs",
+        "hold_negotiation_round",
+        {"contract_id": contract_id, "held_on": on, "summary": "工资"},
+    )
+    draft = {"contract_id": contract_id, "agreed_on": on, "term_years": 1, "summary": "草案"}
+    call(mq, CHAIR, "orgs", "agree_draft", draft)
+    vote = {"contract_id": contract_id, "congress_id": congress_id, "voted_on": on}
+    votes = {"present": 30, "yes": 25, "no": 5, "abstain": 0}
+    adopted: dict[str, Any] = call(mq, CHAIR, "orgs", "record_congress_vote", {**vote, **votes})
+    return adopted
+
+
+def _open_contract(mq: World, contract_id: str, on: str) -> None:
+    proposal = {
+        "contract_id": contract_id,
+        "kind": "safety",
+        "union_id": "U-5",
+        "employer_ids": [FIRM],
+        "proposed_by": "union",
+        "proposed_on": on,
+    }
+    assert call(mq, CHAIR, "orgs", "propose_negotiation", proposal)["status"] == "proposed"
+    responded = call(
+        mq, CHAIR, "orgs", "respond_negotiation", {"contract_id": contract_id, "on": on}
+    )
+    assert responded["status"] == "responded"
+    sides = {
+        "contract_id": contract_id,
+        "union_side": ["A1", "A2", "A3"],
+        "employer_side": ["B1", "B2", "B3"],
+        "union_chief": "A1",
+        "employer_chief": "B1",
+    }
+    assert call(mq, CHAIR, "orgs", "appoint_negotiators", sides)["status"] == "negotiating"
+
+
+def test_the_same_step_taken_again_later_is_recorded_not_dropped_as_a_retry(mq: World) -> None:
+    """A command id names one call: the next signing, leaving or enrolment is a new command."""
+    orgs = mq.start_service("orgs")
+    found(mq, "U-5", FIRM, 60, 5)
+    today = county_today()
+    day = today.isoformat()
+
+    # A contract sent back by 人社's objections is renegotiated, signed and filed again.
+    _congress(mq, "K-5", "U-5")
+    _open_contract(mq, "CC-5", day)
+    assert _to_adoption(mq, "CC-5", "K-5", day)["status"] == "adopted"
+    assert (
+        call(mq, CHAIR, "orgs", "sign_contract", {"contract_id": "CC-5", "on": day})["status"]
+        == "signed"
+    )
+    call(mq, CHAIR, "orgs", "file_contract", {"contract_id": "CC-5", "on": day})
+    review = {"contract_id": "CC-5", "employer_id": FIRM, "reviewed_on": day}
+    inbound(
+        mq,
+        "hrss.CollectiveContractReviewed",
+        {**review, "opinion": "objections", "objections": ["工时"]},
+        "rv-1",
+    )
+    wait_for("the objection", lambda: mq.count("orgs", "ReviewObjectionRaised") == 1)
+    assert _to_adoption(mq, "CC-5", "K-5", day)["status"] == "adopted"
+    signed = call(mq, CHAIR, "orgs", "sign_contract", {"contract_id": "CC-5", "on": day})
+    assert signed["status"] == "signed"
+    assert mq.count("orgs", "ContractSigned") == 2
+    call(mq, CHAIR, "orgs", "file_contract", {"contract_id": "CC-5", "on": day})
+    inbound(mq, "hrss.CollectiveContractReviewed", {**review, "opinion": "approved"}, "rv-2")
+    wait_for("in force", lambda: mq.count("orgs", "ContractTookEffect") == 1)
+    published = {"contract_id": "CC-5", "published_on": day, "channel": "notice_board"}
+    assert call(mq, CHAIR, "orgs", "publish_contract", published)["status"] == "published"
+
+    # The contract expires after its year; the next one is negotiated on the same stream.
+    orgs.stop()
+    later = datetime.now(UTC) + timedelta(days=400)
+    orgs = mq.start_service("orgs", UNION_CLOCK_START=later.isoformat())
+    call(mq, ORGANISER, "orgs", "run_deadlines")
+    assert call(mq, CHAIR, "orgs", "collective_contract", "CC-5")["status"] == "expired"
+    _open_contract(mq, "CC-5", (today + timedelta(days=400)).isoformat())
+
+    # A member who left, joined again and left again.
+    def apply(on: str) -> None:
+        application = {
+            "person_id": "P-5",
+            "union_id": "U-5",
+            "applied_on": on,
+            "personal": {"name": "张三"},
+        }
+        call(mq, CHAIR, "orgs", "apply_membership", application)
+
+    leave = {"person_id": "P-5", "how": "withdrawn", "on": day, "reason": "换工作"}
+    apply(day)
+    call(
+        mq,
+        CHAIR,
+        "orgs",
+        "admit_member",
+        {"person_id": "P-5", "member_no": "M-5", "on": "2026-10-02"},
+    )
+    call(mq, CHAIR, "orgs", "issue_card", {"person_id": "P-5", "card_id": "C-5", "on": day})
+    assert call(mq, CHAIR, "orgs", "leave_union", leave)["status"] == "withdrawn"
+    apply(day)
+    again = {"person_id": "P-5", "member_no": "M-5", "on": "2026-12-01"}
+    assert call(mq, CHAIR, "orgs", "admit_member", again)["status"] == "active"
+    card = call(mq, CHAIR, "orgs", "issue_card", {"person_id": "P-5", "card_id": "C-5", "on": day})
+    assert card["card_status"] == "issued"
+    (row,) = call(mq, ORGANISER, "orgs", "member_export", "U-5")
+    assert (row["member_no"], row["admitted_on"]) == ("M-5", "2026-12-01")
+    assert call(mq, CHAIR, "orgs", "leave_union", leave)["status"] == "withdrawn"
+    assert mq.count("orgs", "MemberWithdrawn") == 2  # aid hears of both
+
+    # A sector assigned, changed and changed back reaches funds each time (F14).
+    for sector in ("education", "general", "education"):
+        union = call(mq, ORGANISER, "orgs", "assign_sector", {"union_id": "U-5", "sector": sector})
+        assert union["sector"] == sector
+    assert mq.count("orgs", "UnionSectorAssigned") == 3
+
+    # A merchant withdrawn from the programme enrols again.
+    programme = {"programme_id": "B-5", "union_id": "U-5", "name": "会员卡普惠", "launched_on": day}
+    call(mq, ORGANISER, "orgs", "launch_benefit_programme", programme)
+    merchant = {
+        "programme_id": "B-5",
+        "merchant_id": "S-1",
+        "name": "超市",
+        "category": "retail",
+        "enrolled_on": day,
+    }
+    withdrawal = {
+        "programme_id": "B-5",
+        "merchant_id": "S-1",
+        "reason": "停业",
+        "withdrawn_on": day,
+    }
+    for _ in range(2):
+        assert call(mq, ORGANISER, "orgs", "enrol_merchant", merchant)["merchants"] == ["S-1"]
+        assert call(mq, ORGANISER, "orgs", "withdraw_merchant", withdrawal)["merchants"] == []
+
+
+def test_a_session_without_quorum_does_not_keep_the_yearly_congress_rule(mq: World) -> None:
+    """企业民主管理规定: at least one session a year, and one without quorum decided nothing."""
+    mq.start_service("orgs")
+    found(mq, "U-6", FIRM, 60, 5)
+    _congress(mq, "K-6", "U-6")  # established in 2026, 30 delegates
+    session = {"congress_id": "K-6", "held_on": "2026-03-01"}
+    few = [f"D{i}" for i in range(19)]  # 19 of 30 is short of two thirds
+    call(
+        mq, CHAIR, "orgs", "hold_congress_session", {**session, "session_id": "S1", "present": few}
+    )
+    # The same session again records nothing; other attendance under its id is refused.
+    call(
+        mq, CHAIR, "orgs", "hold_congress_session", {**session, "session_id": "S1", "present": few}
+    )
+    assert mq.count("orgs", "CongressSessionHeld") == 1
+    with pytest.raises(RemoteUnionError) as clash:
+        other = {**session, "session_id": "S1", "present": few[1:]}
+        call(mq, CHAIR, "orgs", "hold_congress_session", other)
+    assert clash.value.code == "AlreadyRecorded"
+    missing = call(mq, ORGANISER, "orgs", "congress_compliance", 2026)
+    assert [c["congress_id"] for c in missing] == ["K-6"]
+    assert call(mq, ORGANISER, "orgs", "congress_compliance", 2025) == []  # not yet established
+    enough = [f"D{i}" for i in range(20)]
+    call(
+        mq,
+        CHAIR,
+        "orgs",
+        "hold_congress_session",
+        {**session, "session_id": "S2", "present": enough},
+    )
+    assert call(mq, ORGANISER, "orgs", "congress_compliance", 2026) == []
