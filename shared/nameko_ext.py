@@ -20,6 +20,7 @@ relay and the domain know nothing of them.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import logging
 import os
@@ -355,12 +356,25 @@ class ContextProvider(DependencyProvider):  # type: ignore[misc]
             causation_id=_text(data.get("causation_id")),
             # A caller's own key makes a retried call the same command, so it records
             # nothing twice (scripts, the demo, a client that lost the answer).
-            call_id=_text(data.get("idempotency_key")) or _text(worker_ctx.call_id),
+            call_id=_key(data.get("idempotency_key")) or _text(worker_ctx.call_id),
         )
 
 
 def _text(value: Any) -> str | None:
     return None if value is None else str(value)[:200]
+
+
+def _key(value: Any) -> str | None:
+    """A caller's idempotency key, short enough for a command id whatever it was.
+
+    Cutting a long key could make two keys one; a digest keeps them apart.
+    """
+    if value is None or value == "":
+        return None
+    text = str(value)
+    if len(text.encode()) <= 120:
+        return text
+    return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
 
 
 # -- the broker side: republishing and the consumer --------------------------

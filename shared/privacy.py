@@ -197,10 +197,18 @@ class ReadAnswer:
 class PersonalData:
     """The vault and its record, written together in the caller's transaction."""
 
-    def __init__(self, store: EventStore, vault: Vault, readable: Readable) -> None:
+    def __init__(
+        self,
+        store: EventStore,
+        vault: Vault,
+        readable: Readable,
+        erasers: frozenset[str] = frozenset(),
+    ) -> None:
         self.store = store
         self.vault = vault
         self.readable = readable
+        self.erasers = erasers
+        """The roles that may destroy a subject's data (the controller's, not any caller's)."""
         self.decider = subject_decider(readable)
 
     def put(
@@ -279,6 +287,7 @@ class PersonalData:
         subject_ids: Sequence[str],
         reason: str,
         *,
+        role: str,
         metadata: Mapping[str, Any],
         command_id: str,
     ) -> None:
@@ -287,6 +296,12 @@ class PersonalData:
         Every key before any event: a put takes the subject's vault lock and then
         the log's, so taking them the other way round could deadlock with it.
         """
+        if role not in self.erasers:
+            raise AccessDenied(
+                f"role {role or 'none'} may not erase personal data",
+                role=role,
+                allowed_roles=sorted(self.erasers),
+            )
         for subject_id in subject_ids:
             self.vault.erase(conn, subject_id)
         for subject_id in subject_ids:

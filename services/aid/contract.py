@@ -95,6 +95,7 @@ SUBSCRIPTIONS: tuple[Subscription, ...] = (
             ("MemberAdmitted", "active"),
             ("MemberLapsed", "lapsed"),
             ("MemberWithdrawn", "withdrawn"),
+            ("MemberExpelled", "expelled"),
         )
     ),
     Subscription(

@@ -46,6 +46,9 @@ from shared.vault import Vault
 
 log = logging.getLogger(__name__)
 
+ERASERS = frozenset({"caseworker", "leader"})
+"""Who may erase a subject: the 帮扶中心 (retention ended, or the person asked) and its leader."""
+
 CUSTODY = "county-assistance-centre"
 """Who keeps a dissolved union's files (困难职工档案管理办法: the 帮扶中心)."""
 
@@ -715,6 +718,7 @@ class Aid(UnionService):
                 conn,
                 (p["subject_id"], *claims),
                 p["reason"],
+                role=self.context.role or "",
                 metadata=self._meta(),
                 command_id="erase",
             )
@@ -728,7 +732,7 @@ class Aid(UnionService):
         return org_unit in (file.union_id, person.union_id)
 
     def _personal(self) -> privacy.PersonalData:
-        return privacy.PersonalData(self.store.store, self.vault, pg.READABLE)
+        return privacy.PersonalData(self.store.store, self.vault, pg.READABLE, ERASERS)
 
     def _put(
         self, conn: psycopg.Connection, subject_id: str, values: dict[str, Any], purpose: str
@@ -768,6 +772,10 @@ class Aid(UnionService):
     @reliable_event_handler("orgs", "MemberWithdrawn")
     def on_member_withdrawn(self, envelope: Envelope) -> None:
         self._membership(envelope, "withdrawn", "on_member_withdrawn")
+
+    @reliable_event_handler("orgs", "MemberExpelled")
+    def on_member_expelled(self, envelope: Envelope) -> None:
+        self._membership(envelope, "expelled", "on_member_expelled")
 
     def _membership(self, envelope: Envelope, status: str, handler: str) -> None:
         p = _data(cmd.MemberEvent, envelope)

@@ -340,6 +340,7 @@ class Orgs:
                 conn,
                 (p["subject_id"],),
                 p["reason"],
+                role=self.context.role or "",
                 metadata=self._meta(),
                 command_id=f"erase:{self._call_key()}",
             )
@@ -753,7 +754,9 @@ class Orgs:
         return (short, long)
 
     def _personal(self) -> privacy.PersonalData:
-        return privacy.PersonalData(self.store.store, self.vault, READABLE)
+        return privacy.PersonalData(
+            self.store.store, self.vault, READABLE, frozenset({"organising_staff", "leader"})
+        )
 
     def _tx(self) -> Any:
         return self.store.transaction()

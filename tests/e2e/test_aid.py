@@ -294,6 +294,9 @@ def test_erasing_a_subject_shreds_its_data_and_the_chain_still_verifies(mq: Worl
         log = conn.execute("SELECT string_agg(data::text, ' ') FROM events").fetchone()
     assert log is not None and "341522199001011234" not in log[0] and "李四" not in log[0]
 
+    with pytest.raises(RemoteUnionError) as not_theirs:
+        call(mq, FINANCE, "erase_subject", {"subject_id": "P-9", "reason": "tidying up"})
+    assert not_theirs.value.code == "AccessDenied"  # only the controller's roles erase
     call(mq, CASEWORKER, "erase_subject", {"subject_id": "P-9", "reason": "retention ended"})
     after = call(mq, CASEWORKER, "read_personal_data", read)
     assert after == {
