@@ -862,6 +862,8 @@ def decide_contract(c: object, s: Contract) -> list[object]:
             ends = c.filed_on + timedelta(days=c.review_days)
             return [ContractFiledForReview(c.filed_on, ends, c.filed_on > s.filing_due_on)]
         case Reviewed():
+            if c.opinion == "approved" and s.status in IN_FORCE:
+                return []  # 人社's approval resent, or after the review days ran out: in force
             _need(s.status, c, "under_review")
             if c.opinion == "objections":
                 return [ReviewObjectionRaised(c.objections, c.reviewed_on)]
