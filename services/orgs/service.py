@@ -5,7 +5,6 @@ Run: ``nameko run --config services/orgs/config.yaml services.orgs.service:Orgs`
 
 from __future__ import annotations
 
-import json
 from datetime import date
 from typing import Any
 
@@ -24,24 +23,18 @@ from services.orgs.contract import (
 from services.orgs.events import EVENTS
 from services.orgs.policy import table
 from shared import privacy
-from shared.decider import Decider, Executed, execute
+from shared.decider import Decider, Executed
 from shared.decider import load as load_stream
 from shared.nameko_ext import (
-    CallContext,
-    ClockProvider,
-    ContextProvider,
     EventStoreProvider,
     InboundMessage,
-    RelayProvider,
     ServiceStore,
-    SettableClock,
     VaultProvider,
-    http,
     inbound_handler,
     rpc,
     timer,
 )
-from shared.observability import Observed, metrics_response
+from shared.service_base import UnionService
 from shared.validation import load
 from shared.vault import Vault
 
@@ -56,39 +49,12 @@ READABLE: privacy.Readable = {
 }
 """Domain §4.3, members column."""
 
-ATTEMPTS = 10
 
-
-class Orgs:
+class Orgs(UnionService):
     name = "orgs"
 
     store: ServiceStore = EventStoreProvider(EVENTS)
-    relay = RelayProvider()
-    context: CallContext = ContextProvider()
-    clock: SettableClock = ClockProvider()
     vault: Vault = VaultProvider()
-    observed = Observed()
-
-    @http("GET", "/health")
-    def http_health(self, request: Any) -> tuple[int, dict[str, str], str]:
-        return 200, {"Content-Type": "application/json"}, json.dumps(self.health())
-
-    @http("GET", "/metrics")
-    def http_metrics(self, request: Any) -> tuple[int, dict[str, str], str]:
-        status = self.relay()
-        lag = status.lag if status else None
-        return metrics_response(self.store.store.head().position, lag, self.name)
-
-    @rpc
-    def health(self) -> dict[str, Any]:
-        head = self.store.store.head()
-        status = self.relay()
-        return {
-            "service": self.name,
-            "head_position": head.position,
-            "relay_leader": bool(status and status.leader),
-            "relay_lag": status.lag if status else None,
-        }
 
     # -- employers to organise -------------------------------------------------------------
 
@@ -758,21 +724,6 @@ class Orgs:
             self.store.store, self.vault, READABLE, frozenset({"organising_staff", "leader"})
         )
 
-    def _tx(self) -> Any:
-        return self.store.transaction()
-
-    def _today(self) -> date:
-        return projections.county_day(self.clock.now())
-
-    def _actor(self) -> str:
-        return str(self.context.metadata()["actor"])
-
-    def _meta(self) -> dict[str, Any]:
-        return self.context.metadata()
-
-    def _call_key(self) -> str:
-        return self.context.call_id or self._actor()
-
     def _union_state(self, union_id: str, conn: psycopg.Connection | None = None) -> d.Union:
         return load_stream(self.store.store, d.UNION, d.union_stream(union_id), conn).state
 
@@ -804,23 +755,3 @@ class Orgs:
         self, decider: Decider[object, Any, object], stream: str, c: object, key: str
     ) -> int:
         return len(self._execute(decider, stream, c, key).events)
-
-    def _execute(
-        self,
-        decider: Decider[object, Any, object],
-        stream: str,
-        command: object,
-        command_id: str,
-        conn: psycopg.Connection | None = None,
-    ) -> Executed[Any, object]:
-        meta = self.context.metadata(command_type=type(command).__name__)
-        return execute(
-            self.store.store,
-            decider,
-            stream,
-            command,
-            command_id=command_id,
-            metadata=meta,
-            max_attempts=ATTEMPTS,
-            conn=conn,
-        )
