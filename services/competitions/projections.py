@@ -86,7 +86,7 @@ def selection_view(s: h.Selection) -> dict[str, Any]:
         "level": s.level,
         "year": s.year,
         "quota": s.quota,
-        "nominations": {n: x.outcome for n, x in sorted(s.nominations.items())},
+        "nominations": {n: x.status for n, x in sorted(s.nominations.items())},
         "notice_ends_on": _iso(s.notice_ends_on),
         "approved": list(s.approved_ids),
         "conferred": list(s.conferred_ids),
@@ -100,6 +100,10 @@ def selections(store: EventStore) -> list[dict[str, Any]]:
     ]
 
 
+_TAKES_ENDORSEMENTS = ("nominations_open", "screening")
+"""Selection stages in which a late congress resolution still makes a nomination eligible."""
+
+
 def selections_nominating(
     store: EventStore, nominee_id: str, conn: psycopg.Connection
 ) -> list[str]:
@@ -109,7 +113,15 @@ def selections_nominating(
         " AND data->>'nominee_id' = %s ORDER BY stream_id",
         (nominee_id,),
     ).fetchall()
-    return [r[0].split("-", 1)[1] for r in rows]
+    waiting = []
+    for (stream,) in rows:
+        s = load(store, h.SELECTION, stream, conn).state
+        # Only where the nomination is not endorsed yet and the selection still takes it
+        # (honours.NoteEndorsement): a finished or cancelled selection that once named
+        # the nominee would refuse the note and, with it, the whole resolution.
+        if not s.nominations[nominee_id].endorsed and s.status in _TAKES_ENDORSEMENTS:
+            waiting.append(stream.split("-", 1)[1])
+    return waiting
 
 
 def worker_view(person_id: str, s: h.ModelWorker) -> dict[str, Any]:

@@ -334,7 +334,10 @@ class Competitions:
     def revoke_studio(self, payload: dict[str, Any]) -> dict[str, Any]:
         """Revoked: payments stop and a reservation held is released (flow F9)."""
         p = load(cmd.StudioRevocation(), payload, "revoke_studio")
-        return self._studio(p["studio_id"], d.Revoke(p["reason"], p["on"]), "revoke")
+        c = d.Revoke(p["reason"], p["on"])
+        # Keyed by the call: a studio re-applies after a revocation, and its second
+        # revocation is another command (a repeat of the first is refused by state).
+        return self._studio(p["studio_id"], c, f"revoke:{self._call_key()}")
 
     @rpc
     def studio(self, studio_id: str) -> dict[str, Any]:
@@ -458,6 +461,15 @@ class Competitions:
             c = h.Nominate(p["nominee_id"], p["unit_id"], self._actor(), endorsed)
             key = f"nominate:{p['nominee_id']}"
             done = self._selection_exec(p["selection_id"], c, key, conn)
+            if done.events and not endorsed:
+                # The append holds the log's lock until commit: a resolution noted before
+                # it is visible now, and one noted after it finds this nomination
+                # (on_resolution_adopted). Without this read both could miss each other.
+                noted = load_stream(self.store.store, d.ENDORSEMENTS, stream, conn).state.by
+                if noted:
+                    note = h.NoteEndorsement(p["nominee_id"], *noted[0])
+                    endorse = f"endorse:{p['nominee_id']}"
+                    done = self._selection_exec(p["selection_id"], note, endorse, conn)
         return projections.selection_view(done.state)
 
     @rpc
@@ -475,8 +487,9 @@ class Competitions:
     def veto_check(self, payload: dict[str, Any]) -> dict[str, Any]:
         p = load(cmd.Veto(), payload, "veto_check")
         c = h.VetoCheck(p["nominee_id"], p["vetoed"], p["department"], p["reason"])
-        key = f"veto:{p['nominee_id']}:{p['department']}"
-        return self._selection(p["selection_id"], c, key)
+        # Keyed by the call, not the department (free text, too long for a command id);
+        # the decider records a department's same finding again as nothing.
+        return self._selection(p["selection_id"], c, f"veto:{self._call_key()}")
 
     @rpc
     def start_selection_notice(self, payload: dict[str, Any]) -> dict[str, Any]:
@@ -546,8 +559,9 @@ class Competitions:
         """A title conferred elsewhere (city, province, nation) entered in the registry."""
         p = load(cmd.ModelWorkerIn(), payload, "register_model_worker")
         c = h.RegisterModelWorker(p["person_id"], p["title"], p["level"], p["year"], None)
-        key = f"register:{p['level']}:{p['year']}"
-        return self._worker(p["person_id"], c, key)
+        # Keyed by the call: a person may hold two titles of one level and year (劳动模范
+        # and 五一劳动奖章); the decider records the same title again as nothing.
+        return self._worker(p["person_id"], c, f"register:{self._call_key()}")
 
     @rpc
     def flag_model_worker_hardship(self, payload: dict[str, Any]) -> dict[str, Any]:

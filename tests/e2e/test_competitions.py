@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+import uuid
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from nameko.standalone.rpc import ClusterRpcProxy
+from nameko.testing.services import worker_factory
 
-from shared.nameko_ext import RemoteUnionError
+from services.competitions import service as competitions
+from services.competitions.events import EVENTS
+from shared.config import DatabaseConfig
+from shared.db import open_pool
+from shared.decider import load as load_stream
+from shared.envelope import Envelope
+from shared.nameko_ext import CallContext, RemoteUnionError, ServiceStore, SettableClock
+from shared.store import EventStore
 from tests.kit import county_today
 from tests.mq import World, wait_for
 
@@ -16,6 +26,7 @@ pytestmark = pytest.mark.integration
 HONOURS = {"actor": "honours-1", "role": "organising_staff"}
 REVIEWER = {"actor": "reviewer-1", "role": "leader"}
 FINANCE = {"actor": "finance-1", "role": "finance_officer"}
+CHAIR = {"actor": "chair-1", "role": "grassroots_chair"}
 TODAY = county_today()
 
 
@@ -140,3 +151,158 @@ def test_a_second_most_beautiful_selection_in_one_cycle_is_refused(mq: World) ->
     assert again.value.code == "SelectionCycleTaken"  # 2026-2027 is one cycle (notice 五)
     nxt = {**plan, "selection_id": "MB-2028", "year": 2028, "planned_on": "2028-03-01"}
     assert call(mq, HONOURS, "competitions", "plan_selection", nxt)["status"] == "planned"
+
+
+def test_two_titles_of_one_year_are_both_registered_and_a_studio_named_again_can_be_revoked_again(
+    mq: World,
+) -> None:
+    mq.start_service("competitions")
+    worker = {"person_id": "P-T", "title": "六安市劳动模范", "level": "city", "year": 2024}
+    call(mq, HONOURS, "competitions", "register_model_worker", worker)
+    medal = {**worker, "title": "六安市五一劳动奖章"}  # the same level and year, another title
+    titles = call(mq, HONOURS, "competitions", "register_model_worker", medal)["titles"]
+    assert [t["title"] for t in titles] == ["六安市劳动模范", "六安市五一劳动奖章"]
+    assert mq.count("competitions", "ModelWorkerRegistered") == 2  # aid hears of both (F8)
+
+    assert studio(mq, "S-R", "P-T", 5)["status"] == "named"
+    revoke = {"studio_id": "S-R", "reason": "停止运行", "on": TODAY.isoformat()}
+    assert call(mq, REVIEWER, "competitions", "revoke_studio", revoke)["status"] == "revoked"
+    assert studio(mq, "S-R", "P-T", 5)["status"] == "named"  # applied again after revocation
+    again = {**revoke, "reason": "再次停止运行"}
+    assert call(mq, REVIEWER, "competitions", "revoke_studio", again)["status"] == "revoked"
+    assert mq.count("competitions", "StudioRevoked") == 2
+    # Each life's pending subsidy request is given back (flow F9).
+    released = [r["request_id"] for r in mq.data_of("competitions", "FundsReleaseRequested")]
+    assert released == ["studio:S-R.1", "studio:S-R.2"]
+
+
+def test_a_resolution_for_a_nominee_of_a_cancelled_selection_still_endorses_the_open_one(
+    mq: World,
+) -> None:
+    mq.start_service("orgs")
+    mq.start_service("competitions")
+    unit = "91341522MA2T5K8X0Y"
+    plan = {
+        "selection_id": "MW-A",
+        "kind": "model_worker",
+        "level": "county",
+        "year": 2026,
+        "quota": 1,
+        "planned_on": "2026-01-05",
+    }
+    nominee = {"selection_id": "MW-A", "nominee_id": "P-N", "unit_id": unit}
+    call(mq, HONOURS, "competitions", "plan_selection", plan)
+    call(
+        mq,
+        HONOURS,
+        "competitions",
+        "open_nominations",
+        {"selection_id": "MW-A", "on": "2026-01-06"},
+    )
+    call(mq, HONOURS, "competitions", "nominate", nominee)
+    cancel = {"selection_id": "MW-A", "reason": "重新组织"}
+    call(mq, HONOURS, "competitions", "cancel_selection", cancel)
+    call(mq, HONOURS, "competitions", "plan_selection", {**plan, "selection_id": "MW-B"})
+    call(
+        mq,
+        HONOURS,
+        "competitions",
+        "open_nominations",
+        {"selection_id": "MW-B", "on": "2026-01-06"},
+    )
+    pending = call(mq, HONOURS, "competitions", "nominate", {**nominee, "selection_id": "MW-B"})
+    assert pending["nominations"] == {"P-N": "pending"}  # F11: no congress has adopted it
+
+    congress = {
+        "congress_id": "K-N",
+        "kind": "enterprise",
+        "unit_id": unit,
+        "union_id": "U-N",
+        "term_years": 3,
+        "established_on": "2026-01-01",
+    }
+    call(mq, HONOURS, "orgs", "establish_congress", congress)
+    delegates = [{"person_id": f"D{i}", "is_manager": False} for i in range(30)]
+    elect = {"congress_id": "K-N", "term_no": 1, "elected_on": "2026-01-02", "delegates": delegates}
+    call(mq, HONOURS, "orgs", "elect_delegates", elect)
+    session = {"congress_id": "K-N", "session_id": "S1", "held_on": "2026-01-10"}
+    call(
+        mq,
+        CHAIR,
+        "orgs",
+        "hold_congress_session",
+        {**session, "present": [f"D{i}" for i in range(30)]},
+    )
+    vote = {
+        "congress_id": "K-N",
+        "session_id": "S1",
+        "item_id": "I-1",
+        "title": "推荐P-N为县劳动模范候选人",
+        "yes": 28,
+        "no": 1,
+        "abstain": 1,
+        "subject_ref": "P-N",
+    }
+    call(mq, CHAIR, "orgs", "vote_resolution", vote)
+    # The cancelled selection, which named the nominee too, does not refuse the resolution.
+    wait_for(
+        "the nomination endorsed",
+        lambda: (
+            call(mq, HONOURS, "competitions", "selection", "MW-B")["nominations"]
+            == {"P-N": "eligible"}
+        ),
+    )
+    assert call(mq, HONOURS, "competitions", "selection", "MW-A")["status"] == "cancelled"
+
+
+def test_a_resolution_noted_while_the_nomination_is_recorded_still_endorses_it(
+    db_config: DatabaseConfig, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """F11 in the interleaving no broker timing reproduces reliably: orgs' resolution is
+    noted after ``nominate`` read the endorsements and before it appended the nomination."""
+    pool = open_pool(db_config.service_dsn, min_size=1, max_size=4)
+    store = ServiceStore(EventStore(pool, EVENTS), "competitions")
+    clock = SettableClock(None)
+
+    def worker(actor: str) -> Any:
+        context = CallContext(actor=actor, call_id=uuid.uuid4().hex)
+        return worker_factory(competitions.Competitions, store=store, context=context, clock=clock)
+
+    adopted = Envelope(
+        str(uuid.uuid4()),
+        "ResolutionAdopted",
+        1,
+        "orgs",
+        "Congress-K",
+        1,
+        1,
+        datetime.now(UTC),
+        None,
+        None,
+        "chair-1",
+        {"congress_id": "K", "unit_id": "U", "item_id": "I-1", "subject_ref": "P-N"},
+        "0" * 64,
+    )
+
+    def resolution_meanwhile(*args: Any) -> Any:
+        loaded = load_stream(*args)
+        if args[2] == "Endorsement-P-N" and not loaded.state.by:
+            worker("system:competitions").on_resolution_adopted(adopted)  # commits on its own
+        return loaded
+
+    try:
+        plan = {
+            "selection_id": "MW-R",
+            "kind": "model_worker",
+            "level": "county",
+            "year": 2026,
+            "quota": 1,
+            "planned_on": "2026-01-05",
+        }
+        worker("honours-1").plan_selection(plan)
+        worker("honours-1").open_nominations({"selection_id": "MW-R", "on": "2026-01-06"})
+        monkeypatch.setattr(f"{competitions.__name__}.load_stream", resolution_meanwhile)
+        nominee = {"selection_id": "MW-R", "nominee_id": "P-N", "unit_id": "U"}
+        assert worker("honours-1").nominate(nominee)["nominations"] == {"P-N": "eligible"}
+    finally:
+        pool.close()
