@@ -23,6 +23,12 @@ SUBSCRIPTIONS: tuple[Subscription, ...] = (
         f"F9, F10: {_FUNDS}: the prize or subsidy shows pending",
     ),
     Subscription(
+        "funds",
+        "ReservationExpired",
+        cmd.FundsAnswer,
+        "a prize or subsidy reservation lapsed before payment: pending again, ask again",
+    ),
+    Subscription(
         "orgs",
         "ContractTookEffect",
         cmd.ContractInForce,

@@ -186,6 +186,8 @@ class PrizeFunds:
     request_id: str
     reserved: bool
     reason: str
+    lapsed: bool = False
+    """funds let the reservation expire: the prizes wait on funds again, visibly."""
 
 
 @dataclass(frozen=True)
@@ -300,6 +302,10 @@ def decide_competition(c: object, s: Competition) -> list[object]:
         case ConferAwards():
             return _confer(c, s)
         case PrizeFunds():
+            if c.lapsed:
+                if c.request_id != s.request_id or s.funding != "reserved":
+                    return []
+                return [PrizeFundsAnswered(c.request_id, False, "ReservationExpired")]
             if c.request_id != s.request_id or s.funding != "pending":
                 if s.status == "cancelled" and c.reserved and c.request_id == s.request_id:
                     return [FundsReleaseRequested(c.request_id, s.fiscal_year, s.line, "cancelled")]
@@ -388,7 +394,9 @@ def _prize_request(s: Competition) -> FundsReservationRequested:
     request_id = f"prize:{s.competition_id}.{s.attempts + 1}"
     total = sum(a.prize_fen for a in s.awards)
     ref = f"Competition-{s.competition_id}"
-    return FundsReservationRequested(request_id, s.fiscal_year, s.line, total, ref, None)
+    # Held to the year's end: a prize-giving can be months after the awards.
+    hold = date(s.fiscal_year, 12, 31)
+    return FundsReservationRequested(request_id, s.fiscal_year, s.line, total, ref, hold)
 
 
 COMPETITION: Decider[object, Competition, object] = Decider(
@@ -570,6 +578,8 @@ class SubsidyAnswer:
     request_id: str
     reserved: bool
     reason: str
+    lapsed: bool = False
+    """funds let the reservation expire: the subsidy is pending again, visibly."""
 
 
 @dataclass(frozen=True)
@@ -698,6 +708,10 @@ def decide_studio(c: object, s: Studio) -> list[object]:
         case SubsidyAnswer():
             if c.request_id != s.request_id:
                 return []  # an earlier attempt's reply: that attempt was already settled
+            if c.lapsed:
+                if s.status not in NAMED or s.subsidy != "reserved":
+                    return []
+                return [StudioSubsidyPending(c.request_id, "ReservationExpired")]
             if s.status == "revoked":
                 # A late yes to a studio revoked meanwhile: give the money back. The release
                 # sent at revoking may have reached funds first and found nothing.
@@ -796,7 +810,9 @@ def _subsidy(
     request_id = f"studio:{s.studio_id}.{s.attempts + 1}"
     return [
         StudioSubsidyRequested(request_id, amount, basis, version),
-        FundsReservationRequested(request_id, year, line, amount, f"Studio-{s.studio_id}", None),
+        FundsReservationRequested(
+            request_id, year, line, amount, f"Studio-{s.studio_id}", date(year, 12, 31)
+        ),
     ]
 
 

@@ -6,8 +6,7 @@ services.competitions.service:Competitions``.
 
 from __future__ import annotations
 
-import json
-from datetime import date
+import logging
 from typing import Any
 
 import psycopg
@@ -19,60 +18,30 @@ from services.competitions import honours as h
 from services.competitions import projections
 from services.competitions.events import EVENTS
 from services.competitions.policy import table
-from shared.decider import Decider, Executed, execute
+from shared.decider import Executed
 from shared.decider import load as load_stream
 from shared.envelope import Envelope
+from shared.errors import DomainError
 from shared.nameko_ext import (
-    CallContext,
-    ClockProvider,
-    ContextProvider,
     EventStoreProvider,
-    RelayProvider,
     ServiceStore,
-    SettableClock,
-    http,
     reliable_event_handler,
     rpc,
     timer,
 )
-from shared.observability import Observed, metrics_response
+from shared.service_base import UnionService
 from shared.validation import load
 
+log = logging.getLogger(__name__)
 POLICY = table(list(h.PARAMETERS))
-ATTEMPTS = 10
 SAFETY_KIND = "safety"
 """orgs' contract kind for the 劳动安全卫生专项集体合同 (flow F13)."""
 
 
-class Competitions:
+class Competitions(UnionService):
     name = "competitions"
 
     store: ServiceStore = EventStoreProvider(EVENTS)
-    relay = RelayProvider()
-    context: CallContext = ContextProvider()
-    clock: SettableClock = ClockProvider()
-    observed = Observed()
-
-    @http("GET", "/health")
-    def http_health(self, request: Any) -> tuple[int, dict[str, str], str]:
-        return 200, {"Content-Type": "application/json"}, json.dumps(self.health())
-
-    @http("GET", "/metrics")
-    def http_metrics(self, request: Any) -> tuple[int, dict[str, str], str]:
-        status = self.relay()
-        lag = status.lag if status else None
-        return metrics_response(self.store.store.head().position, lag, self.name)
-
-    @rpc
-    def health(self) -> dict[str, Any]:
-        head = self.store.store.head()
-        status = self.relay()
-        return {
-            "service": self.name,
-            "head_position": head.position,
-            "relay_leader": bool(status and status.leader),
-            "relay_lag": status.lag if status else None,
-        }
 
     # -- competitions and the 安康杯 --------------------------------------------------------
 
@@ -358,7 +327,13 @@ class Competitions:
     def on_reservation_refused(self, envelope: Envelope) -> None:
         self._funds_answer(envelope, "on_reservation_refused", reserved=False)
 
-    def _funds_answer(self, envelope: Envelope, handler: str, *, reserved: bool) -> None:
+    @reliable_event_handler("funds", "ReservationExpired")
+    def on_reservation_expired(self, envelope: Envelope) -> None:
+        self._funds_answer(envelope, "on_reservation_expired", reserved=False, lapsed=True)
+
+    def _funds_answer(
+        self, envelope: Envelope, handler: str, *, reserved: bool, lapsed: bool = False
+    ) -> None:
         p = _data(cmd.FundsAnswer, envelope)
         rid = p["reservation_id"]
         if not rid.startswith("competitions:"):
@@ -371,10 +346,10 @@ class Competitions:
 
         def answer(conn: psycopg.Connection) -> None:
             if kind == "prize":
-                c: object = d.PrizeFunds(ours, reserved, reason)
+                c: object = d.PrizeFunds(ours, reserved, reason, lapsed)
                 self._execute(d.COMPETITION, d.competition_stream(target), c, key, conn)
             elif kind == "studio":
-                c = d.SubsidyAnswer(ours, reserved, reason)
+                c = d.SubsidyAnswer(ours, reserved, reason, lapsed)
                 self._execute(d.STUDIO, d.studio_stream(target), c, key, conn)
 
         self.store.once(envelope, handler, answer)
@@ -526,7 +501,16 @@ class Competitions:
                 if isinstance(e, h.HonourConferred) and e.kind in h.REGISTERED_KINDS:
                     c = h.RegisterModelWorker(e.person_id, e.title, e.level, e.year, e.selection_id)
                     stream = h.model_worker_stream(e.person_id)
-                    self._execute(h.MODEL_WORKER, stream, c, f"honour:{e.selection_id}", conn)
+                    try:
+                        with conn.transaction():  # one refusal does not hold back the others
+                            key = f"honour:{e.selection_id}"
+                            self._execute(h.MODEL_WORKER, stream, c, key, conn)
+                    except DomainError as refused:
+                        # A deceased worker, or one whose title was revoked: the honour stands
+                        # in the selection; the registry is the caseworkers' to settle.
+                        log.warning(
+                            "%s not registered from %s: %s", e.person_id, e.selection_id, refused
+                        )
         return projections.selection_view(done.state)
 
     @rpc
@@ -637,18 +621,6 @@ class Competitions:
 
     # -- the steps every command takes ------------------------------------------------------------
 
-    def _tx(self) -> Any:
-        return self.store.transaction()
-
-    def _today(self) -> date:
-        return projections.county_day(self.clock.now())
-
-    def _actor(self) -> str:
-        return str(self.context.metadata()["actor"])
-
-    def _call_key(self) -> str:
-        return self.context.call_id or self._actor()
-
     def _competition_state(
         self, competition_id: str, conn: psycopg.Connection | None = None
     ) -> d.Competition:
@@ -691,26 +663,6 @@ class Competitions:
     def _skills(self, person_id: str, c: object, key: str) -> dict[str, Any]:
         done = self._execute(h.SKILLS, h.skills_stream(person_id), c, key)
         return projections.skills_view(done.state)
-
-    def _execute(
-        self,
-        decider: Decider[object, Any, object],
-        stream: str,
-        command: object,
-        command_id: str,
-        conn: psycopg.Connection | None = None,
-    ) -> Executed[Any, object]:
-        meta = self.context.metadata(command_type=type(command).__name__)
-        return execute(
-            self.store.store,
-            decider,
-            stream,
-            command,
-            command_id=command_id,
-            metadata=meta,
-            max_attempts=ATTEMPTS,
-            conn=conn,
-        )
 
 
 def _data(schema: type[Schema], envelope: Envelope) -> dict[str, Any]:

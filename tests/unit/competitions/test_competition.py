@@ -464,7 +464,7 @@ def test_rule_an_upheld_objection_removes_that_participants_award() -> None:
     )
     assert events[-2:] == [
         AwardsConferred("C1", (PRIZES[1],), 100_000, NOTICE_ENDS),
-        FundsReservationRequested(R1, 2026, LINE, 100_000, "Competition-C1", None),
+        FundsReservationRequested(R1, 2026, LINE, 100_000, "Competition-C1", date(2026, 12, 31)),
     ]
     assert state.awards == (PRIZES[1],)
 
@@ -499,7 +499,7 @@ def test_rule_ankang_a_fatal_accident_recorded_during_the_notice_removes_the_awa
     state, events = run(*published, fatal("E1", NOTICE_STARTS + timedelta(days=2)), confer())
     assert events[-2:] == [
         AwardsConferred("C1", (award("E2", 100_000),), 100_000, NOTICE_ENDS),
-        FundsReservationRequested(R1, 2026, LINE, 100_000, "Competition-C1", None),
+        FundsReservationRequested(R1, 2026, LINE, 100_000, "Competition-C1", date(2026, 12, 31)),
     ]
     assert state.awards == (award("E2", 100_000),)
 
@@ -508,7 +508,7 @@ def test_rule_conferral_asks_funds_to_reserve_the_prize_total_on_the_competition
     state, events = run(*AWARDED)
     assert events[-2:] == [
         AwardsConferred("C1", PRIZES, TOTAL, NOTICE_ENDS),
-        FundsReservationRequested(R1, 2026, LINE, TOTAL, "Competition-C1", None),
+        FundsReservationRequested(R1, 2026, LINE, TOTAL, "Competition-C1", date(2026, 12, 31)),
     ]
     assert (state.request_id, state.attempts, state.funding) == (R1, 1, "pending")
 
@@ -570,7 +570,9 @@ def test_rule_prize_money_is_asked_again_only_after_a_refusal_with_the_next_requ
     with pytest.raises(InvalidTransition):
         run(*AWARDED, yes(), RequestPrizeFunds())
     state, events = run(*AWARDED, no(), RequestPrizeFunds())
-    assert events[-1] == FundsReservationRequested(R2, 2026, LINE, TOTAL, "Competition-C1", None)
+    assert events[-1] == FundsReservationRequested(
+        R2, 2026, LINE, TOTAL, "Competition-C1", date(2026, 12, 31)
+    )
     assert (state.request_id, state.attempts, state.funding) == (R2, 2, "pending")
     state, events = run(*AWARDED, no(), RequestPrizeFunds(), yes(R1), no(R1))
     assert kinds(events)[-1] == "FundsReservationRequested"  # the first attempt's replies
@@ -709,3 +711,14 @@ def test_property_replaying_a_competitions_recorded_events_gives_the_live_state(
     assert not any(isinstance(e, FundsReleaseRequested) for e in log)
     if final.status == "archived":
         assert final.funding not in ("pending", "reserved")
+
+
+def test_rule_a_lapsed_prize_reservation_waits_on_funds_again_and_is_asked_for_anew() -> None:
+    lapsed = PrizeFunds(R1, False, "", lapsed=True)
+    state, events = run(*AWARDED, yes(), lapsed)
+    assert events[-1] == PrizeFundsAnswered(R1, False, "ReservationExpired")
+    assert state.funding == "refused"  # pay_prizes is refused; the prizes show pending
+    state, events = run(*AWARDED, yes(), lapsed, RequestPrizeFunds())
+    assert events[-1].request_id == R2  # type: ignore[attr-defined]
+    _, events = run(*AWARDED, yes(), PayPrizes("B-1"), lapsed)
+    assert kinds(events)[-1] == "FundsSpendReported"  # once paid, a lapse changes nothing

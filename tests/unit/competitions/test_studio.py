@@ -191,7 +191,7 @@ def test_rule_naming_records_the_studio_and_asks_funds_for_the_new_studio_subsid
             NAMING_VERSIONS,
         ),
         StudioSubsidyRequested(R1, NEW["city"], "new", version("studio.subsidy.city.new_fen")),
-        FundsReservationRequested(R1, 2026, LINE, NEW["city"], "Studio-S1", None),
+        FundsReservationRequested(R1, 2026, LINE, NEW["city"], "Studio-S1", date(2026, 12, 31)),
     ]
     assert (state.status, state.request_id, state.subsidy, state.subsidy_fen) == (
         "named",
@@ -234,7 +234,7 @@ def test_rule_a_studio_needs_a_leader_of_at_least_its_level(
     if high_enough:
         assert state.status == "named"
         assert events[-1] == FundsReservationRequested(
-            R1, 2026, LINE, NEW[studio_level], "Studio-S1", None
+            R1, 2026, LINE, NEW[studio_level], "Studio-S1", date(2026, 12, 31)
         )
         named = events[2]
         assert isinstance(named, StudioNamed)
@@ -345,7 +345,7 @@ def test_rule_the_subsidy_is_asked_again_only_after_a_refusal_with_the_next_requ
     state, events = run(*NAMED, no(), RequestSubsidyAgain())
     assert events[-2:] == [
         StudioSubsidyRequested(R2, NEW["city"], "new", version("studio.subsidy.city.new_fen")),
-        FundsReservationRequested(R2, 2026, LINE, NEW["city"], "Studio-S1", None),
+        FundsReservationRequested(R2, 2026, LINE, NEW["city"], "Studio-S1", date(2026, 12, 31)),
     ]
     assert (state.request_id, state.attempts, state.subsidy) == (R2, 2, "pending")
     _, events = run(*NAMED, no(), RequestSubsidyAgain(), yes(R1))
@@ -359,7 +359,9 @@ def test_rule_asking_again_keeps_the_basis_and_version_of_the_refused_request() 
     reconfirmed_version = version("studio.subsidy.city.reconfirmed_fen")
     assert events[-2:] == [
         StudioSubsidyRequested(R3, RECONFIRMED["city"], "reconfirmed", reconfirmed_version),
-        FundsReservationRequested(R3, 2029, LINE, RECONFIRMED["city"], "Studio-S1", None),
+        FundsReservationRequested(
+            R3, 2029, LINE, RECONFIRMED["city"], "Studio-S1", date(2029, 12, 31)
+        ),
     ]
     assert state.request_id == R3
 
@@ -440,7 +442,9 @@ def test_rule_the_current_year_needs_no_project_yet() -> None:
         StudioSubsidyRequested(
             R2, RECONFIRMED["city"], "reconfirmed", version("studio.subsidy.city.reconfirmed_fen")
         ),
-        FundsReservationRequested(R2, 2029, LINE, RECONFIRMED["city"], "Studio-S1", None),
+        FundsReservationRequested(
+            R2, 2029, LINE, RECONFIRMED["city"], "Studio-S1", date(2029, 12, 31)
+        ),
     ]
     assert (state.status, state.due_flagged, state.reconfirm_due_on) == (
         "named",
@@ -538,7 +542,9 @@ def test_rule_a_studio_named_again_asks_funds_under_a_new_request_id() -> None:
     state, events = run(
         *NAMED, yes(), PAY, REVOKE, apply(on=date(2027, 9, 1)), REVIEW, name(on=date(2027, 10, 8))
     )
-    assert events[-1] == FundsReservationRequested(R2, 2027, LINE, NEW["city"], "Studio-S1", None)
+    assert events[-1] == FundsReservationRequested(
+        R2, 2027, LINE, NEW["city"], "Studio-S1", date(2027, 12, 31)
+    )
     assert (state.status, state.request_id) == ("named", R2)
     state, events = run(yes(R2), state=state)
     assert events[-1] == StudioSubsidyReserved(R2, NEW["city"])
@@ -617,3 +623,15 @@ def test_property_replaying_a_studios_recorded_events_gives_the_live_state(
             assert e.team_size >= MIN_TEAM
     if final.status == "revoked" and final.subsidy in ("pending", "reserved"):
         assert final.request_id in released
+
+
+def test_rule_a_lapsed_subsidy_reservation_is_pending_again_and_asked_for_anew() -> None:
+    lapsed = SubsidyAnswer(R1, False, "", lapsed=True)
+    state, events = run(*NAMED, yes(), lapsed)
+    assert events[-1] == StudioSubsidyPending(R1, "ReservationExpired")
+    assert (state.status, state.subsidy) == ("named", "refused")
+    _, events = run(*NAMED, yes(), lapsed, RequestSubsidyAgain())
+    assert events[-1].request_id == R2  # type: ignore[attr-defined]
+    _, events = run(*NAMED, no(), lapsed)
+    assert kinds(events)[-1] == "StudioSubsidyPending"  # nothing was held: no second event
+    assert len([e for e in events if isinstance(e, StudioSubsidyPending)]) == 1
