@@ -67,3 +67,32 @@ def event_schema(cls: type, **overrides: fields.Field[Any]) -> type[Schema]:
 
     attrs["make"] = post_load(make)
     return type(f"{cls.__name__}Schema", (Schema,), attrs)
+
+
+# -- command fields every service writes the same way -------------------------------
+
+
+def ident(most: int = 64) -> fields.String:
+    """A required id: stream keys, people, cases (never empty, bounded for command ids)."""
+    return fields.String(required=True, validate=validate.Length(min=1, max=most))
+
+
+def text(most: int = 500) -> fields.String:
+    return fields.String(required=True, validate=validate.Length(min=1, max=most))
+
+
+def count(least: int = 0) -> fields.Integer:
+    """A required whole number (fen, people, days) of at least ``least``."""
+    return fields.Integer(required=True, strict=True, validate=validate.Range(min=least))
+
+
+def year() -> fields.Integer:
+    return fields.Integer(required=True, strict=True, validate=validate.Range(min=2000, max=2100))
+
+
+def day() -> fields.Date:
+    return fields.Date(required=True)
+
+
+def idents(least: int = 1) -> fields.List[str]:
+    return fields.List(ident(), required=True, validate=validate.Length(min=least))

@@ -12,24 +12,12 @@ from marshmallow import Schema, fields, validate
 from services.aid.domain import EXCLUSIONS
 from services.aid.events import CATEGORIES, SEASONS, STAGES
 from services.aid.policy import PROGRAMMES
+from shared.schemas import count as _fen
+from shared.schemas import ident as _id
+from shared.schemas import text as _text
+from shared.schemas import year as _year
 
 ID_CARD = r"^\d{17}[\dX]$"
-
-
-def _id() -> fields.String:
-    return fields.String(required=True, validate=validate.Length(min=1, max=64))
-
-
-def _text(most: int = 500) -> fields.String:
-    return fields.String(required=True, validate=validate.Length(min=1, max=most))
-
-
-def _year() -> fields.Integer:
-    return fields.Integer(required=True, strict=True, validate=validate.Range(min=2000, max=2100))
-
-
-def _fen(least: int = 0) -> fields.Integer:
-    return fields.Integer(required=True, strict=True, validate=validate.Range(min=least))
 
 
 def _ids() -> fields.List[str]:

@@ -50,12 +50,8 @@ from services.aid.events import (
 )
 from shared.decider import Decider
 from shared.errors import DomainError
-
-
-class InvalidTransition(DomainError):
-    """The command does not apply in the aggregate's current state."""
-
-    code = "InvalidTransition"
+from shared.rules import InvalidTransition
+from shared.rules import refuse as _refuse
 
 
 class MakerCheckerViolation(DomainError):
@@ -82,14 +78,6 @@ class NotEligible(DomainError):
 
 class ReasonRequired(DomainError):
     code = "ReasonRequired"
-
-
-def _refuse(state: str, command: object, *allowed: str) -> InvalidTransition:
-    return InvalidTransition(
-        f"{type(command).__name__} does not apply to a {state or 'missing'} record",
-        state=state or "none",
-        allowed=list(allowed),
-    )
 
 
 # -- classification (pluggable, versioned policy) ---------------------------------------
@@ -917,3 +905,8 @@ def case_stream(case_id: str) -> str:
 
 def claim_stream(person_id: str, programme: str, year: int) -> str:
     return f"AidClaim-{person_id}.{programme}.{year}"
+
+
+__all__ = [  # the shared refusals, named from here by callers and tests
+    "InvalidTransition",
+]

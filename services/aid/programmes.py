@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 
-from services.aid.domain import InvalidTransition, NotEligible, _refuse
+from services.aid.domain import NotEligible
 from services.aid.events import (
     BeneficiaryRosterPublished,
     CampaignBeneficiaryAdded,
@@ -45,6 +45,8 @@ from services.aid.events import (
 from shared.decider import Decider
 from shared.errors import DomainError
 from shared.privacy import Readable, Subject, subject_decider
+from shared.rules import InvalidTransition
+from shared.rules import refuse as _refuse
 
 
 class EnvelopeExceeded(DomainError):

@@ -5,32 +5,14 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from services.competitions.events import COMPETITION_KINDS, STUDIO_KINDS, AwardSchema
+from shared.schemas import count as _count
+from shared.schemas import day as _day
+from shared.schemas import ident as _id
+from shared.schemas import idents as _ids
+from shared.schemas import text as _text
+from shared.schemas import year as _year
 
 LEVEL = validate.OneOf(["county", "city", "province", "national"])
-
-
-def _id() -> fields.String:
-    return fields.String(required=True, validate=validate.Length(min=1, max=64))
-
-
-def _text(most: int = 500) -> fields.String:
-    return fields.String(required=True, validate=validate.Length(min=1, max=most))
-
-
-def _count(least: int = 0) -> fields.Integer:
-    return fields.Integer(required=True, strict=True, validate=validate.Range(min=least))
-
-
-def _year() -> fields.Integer:
-    return fields.Integer(required=True, strict=True, validate=validate.Range(min=2000, max=2100))
-
-
-def _day() -> fields.Date:
-    return fields.Date(required=True)
-
-
-def _ids(least: int = 1) -> fields.List[str]:
-    return fields.List(_id(), required=True, validate=validate.Length(min=least))
 
 
 class Announce(Schema):

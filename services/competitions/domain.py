@@ -56,27 +56,13 @@ from services.competitions.events import (
 from services.competitions.honours import level_at_least
 from shared.decider import Decider
 from shared.errors import DomainError
-
-
-class InvalidTransition(DomainError):
-    code = "InvalidTransition"
+from shared.rules import InvalidTransition
+from shared.rules import need as _need
+from shared.rules import refuse as _refuse
 
 
 class NotEligible(DomainError):
     code = "NotEligible"
-
-
-def _refuse(state: str, c: object, *allowed: str) -> InvalidTransition:
-    return InvalidTransition(
-        f"{type(c).__name__} does not apply to a {state or 'missing'} record",
-        state=state or "none",
-        allowed=list(allowed),
-    )
-
-
-def _need(state: str, c: object, *allowed: str) -> None:
-    if state not in allowed:
-        raise _refuse(state, c, *allowed)
 
 
 def _add_years(d: date, years: int) -> date:
@@ -934,3 +920,8 @@ ENDORSEMENTS: Decider[object, Endorsements, object] = Decider(
 
 def endorsement_stream(nominee_id: str) -> str:
     return f"Endorsement-{nominee_id}"
+
+
+__all__ = [  # the shared refusals, named from here by callers and tests
+    "InvalidTransition",
+]

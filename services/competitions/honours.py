@@ -39,6 +39,11 @@ from shared.decider import Decider
 from shared.errors import DomainError
 from shared.policy import Parameter
 from shared.registry import EventRegistry
+from shared.rules import AlreadyRecorded, InvalidTransition, InvalidValue, UnknownReference
+from shared.rules import need as _need
+from shared.rules import one_of as _one_of
+from shared.rules import refuse as _refuse
+from shared.rules import same_or_clash as _same_or_clash
 from shared.schemas import event_schema, money, one_of
 
 # -- parameters -------------------------------------------------------------------------
@@ -71,30 +76,6 @@ PARAMETERS: tuple[Parameter, ...] = (
 
 
 # -- errors ---------------------------------------------------------------------------
-
-
-class InvalidTransition(DomainError):
-    """The command does not apply in the aggregate's current state."""
-
-    code = "InvalidTransition"
-
-
-class InvalidValue(DomainError):
-    """A value outside what the rules allow: a kind, a level, a quota, a date order."""
-
-    code = "InvalidValue"
-
-
-class AlreadyRecorded(DomainError):
-    """An id already recorded with other content (the same content again records nothing)."""
-
-    code = "AlreadyRecorded"
-
-
-class UnknownReference(DomainError):
-    """The command names a nominee or objection this aggregate does not have."""
-
-    code = "UnknownReference"
 
 
 class NominationPending(DomainError):
@@ -146,24 +127,6 @@ class HealthCheckAlreadyRecorded(DomainError):
     code = "HealthCheckAlreadyRecorded"
 
 
-def _refuse(state: str, command: object, *allowed: str) -> InvalidTransition:
-    return InvalidTransition(
-        f"{type(command).__name__} does not apply to a {state or 'missing'} record",
-        state=state or "none",
-        allowed=list(allowed),
-    )
-
-
-def _need(status: str, c: object, *allowed: str) -> None:
-    if status not in allowed:
-        raise _refuse(status, c, *allowed)
-
-
-def _one_of(name: str, value: object, allowed: tuple[Any, ...]) -> None:
-    if value not in allowed:
-        raise InvalidValue(f"{name} must be one of {allowed}", field=name, allowed=list(allowed))
-
-
 def _in_range(name: str, value: int, least: int, most: int | None = None) -> None:
     if isinstance(value, bool) or not isinstance(value, int):
         raise InvalidValue(f"{name} is a whole number", field=name)
@@ -171,13 +134,6 @@ def _in_range(name: str, value: int, least: int, most: int | None = None) -> Non
         raise InvalidValue(
             f"{name} is out of range", field=name, value=value, least=least, most=most
         )
-
-
-def _same_or_clash(recorded: object, again: object, kind: str, ident: str) -> list[object]:
-    """A repeat of what is recorded records nothing; the id with other content is refused."""
-    if recorded == again:
-        return []
-    raise AlreadyRecorded(f"{kind} {ident} is already recorded differently", **{kind: ident})
 
 
 # -- levels and titles ----------------------------------------------------------------
@@ -1475,3 +1431,11 @@ def register(reg: EventRegistry) -> None:
     }
     for cls in EVENT_CLASSES:
         reg.register(cls.__name__, event_schema(cls, **specific.get(cls, {})), event_class=cls)
+
+
+__all__ = [  # the shared refusals, named from here by callers and tests
+    "AlreadyRecorded",
+    "InvalidTransition",
+    "InvalidValue",
+    "UnknownReference",
+]

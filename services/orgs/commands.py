@@ -13,22 +13,10 @@ from services.orgs.events import (
     BudgetImpactSchema,
 )
 from shared.inbound import CREDIT_CODE
-
-
-def _id() -> fields.String:
-    return fields.String(required=True, validate=validate.Length(min=1, max=64))
-
-
-def _text(most: int = 500) -> fields.String:
-    return fields.String(required=True, validate=validate.Length(min=1, max=most))
-
-
-def _count(least: int = 0) -> fields.Integer:
-    return fields.Integer(required=True, strict=True, validate=validate.Range(min=least))
-
-
-def _day() -> fields.Date:
-    return fields.Date(required=True)
+from shared.schemas import count as _count
+from shared.schemas import day as _day
+from shared.schemas import ident as _id
+from shared.schemas import text as _text
 
 
 def _employers() -> fields.List[str]:

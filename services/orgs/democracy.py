@@ -37,6 +37,11 @@ from shared.decider import Decider
 from shared.errors import DomainError
 from shared.policy import Parameter
 from shared.registry import EventRegistry
+from shared.rules import AlreadyRecorded, InvalidTransition, InvalidValue, UnknownReference
+from shared.rules import need as _need
+from shared.rules import one_of as _one_of
+from shared.rules import refuse as _refuse
+from shared.rules import same_or_clash as _same_or_clash
 from shared.schemas import event_schema, one_of
 
 # -- parameters -------------------------------------------------------------------------
@@ -91,30 +96,6 @@ is the domain's (O9), not a tunable.
 
 
 # -- errors ---------------------------------------------------------------------------
-
-
-class InvalidTransition(DomainError):
-    """The command does not apply in the aggregate's current state."""
-
-    code = "InvalidTransition"
-
-
-class InvalidValue(DomainError):
-    """A value outside what the rules allow: a kind, a term, a topic, a date order."""
-
-    code = "InvalidValue"
-
-
-class AlreadyRecorded(DomainError):
-    """An id already recorded with other content (the same content again records nothing)."""
-
-    code = "AlreadyRecorded"
-
-
-class UnknownReference(DomainError):
-    """The command names a session, item, meeting, issue or offer this aggregate does not have."""
-
-    code = "UnknownReference"
 
 
 class DuplicatePerson(DomainError):
@@ -177,35 +158,10 @@ class OfferNotValid(DomainError):
     code = "OfferNotValid"
 
 
-def _refuse(state: str, command: object, *allowed: str) -> InvalidTransition:
-    return InvalidTransition(
-        f"{type(command).__name__} does not apply to a {state or 'missing'} record",
-        state=state or "none",
-        allowed=list(allowed),
-    )
-
-
-def _need(status: str, c: object, *allowed: str) -> None:
-    if status not in allowed:
-        raise _refuse(status, c, *allowed)
-
-
-def _one_of(name: str, value: object, allowed: tuple[Any, ...]) -> None:
-    if value not in allowed:
-        raise InvalidValue(f"{name} must be one of {allowed}", field=name, allowed=list(allowed))
-
-
 def _no_duplicates(ids: tuple[str, ...], what: str) -> None:
     if len(set(ids)) != len(ids):
         twice = sorted({p for p in ids if ids.count(p) > 1})
         raise DuplicatePerson(f"a person is listed more than once among {what}", person_ids=twice)
-
-
-def _same_or_clash(recorded: object, again: object, kind: str, ident: str) -> list[object]:
-    """A repeat of what is recorded records nothing; the id with other content is refused."""
-    if recorded == again:
-        return []
-    raise AlreadyRecorded(f"{kind} {ident} is already recorded differently", **{kind: ident})
 
 
 # -- WorkersCongress (职工代表大会) ----------------------------------------------------
@@ -1310,3 +1266,11 @@ def register(reg: EventRegistry) -> None:
     }
     for cls in EVENT_CLASSES:
         reg.register(cls.__name__, event_schema(cls, **specific.get(cls, {})), event_class=cls)
+
+
+__all__ = [  # the shared refusals, named from here by callers and tests
+    "AlreadyRecorded",
+    "InvalidTransition",
+    "InvalidValue",
+    "UnknownReference",
+]

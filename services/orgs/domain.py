@@ -61,10 +61,9 @@ from services.orgs.events import (
 )
 from shared.decider import Decider
 from shared.errors import DomainError
-
-
-class InvalidTransition(DomainError):
-    code = "InvalidTransition"
+from shared.rules import InvalidTransition
+from shared.rules import need as _need
+from shared.rules import refuse as _refuse
 
 
 class CommitteeSizeInvalid(DomainError):
@@ -87,19 +86,6 @@ class ApprovalRequired(DomainError):
     """工会法 Arts. 12-13: founding, merging and dissolving need the higher union's approval."""
 
     code = "ApprovalRequired"
-
-
-def _refuse(state: str, c: object, *allowed: str) -> InvalidTransition:
-    return InvalidTransition(
-        f"{type(c).__name__} does not apply to a {state or 'missing'} record",
-        state=state or "none",
-        allowed=list(allowed),
-    )
-
-
-def _need(state: str, c: object, *allowed: str) -> None:
-    if state not in allowed:
-        raise _refuse(state, c, *allowed)
 
 
 def _add_years(d: date, years: int) -> date:
@@ -1075,3 +1061,7 @@ def contract_stream(contract_id: str) -> str:
 
 
 JOINT_MEETING_STREAM = "JointMeeting-county"
+
+__all__ = [  # the shared refusals, named from here by callers and tests
+    "InvalidTransition",
+]

@@ -34,6 +34,7 @@ from shared.nameko_ext import (
     rpc,
     timer,
 )
+from shared.rules import InvalidTransition
 from shared.service_base import UnionService
 from shared.validation import load
 from shared.vault import Vault
@@ -657,7 +658,7 @@ class Orgs(UnionService):
         stream = dm.congress_stream(congress_id)
         s = load_stream(self.store.store, dm.CONGRESS, stream, conn).state
         if not s.delegate_ids:
-            raise d.InvalidTransition(
+            raise InvalidTransition(
                 "the congress has no elected delegates to vote", field="congress_id"
             )
         return len(s.delegate_ids)
