@@ -7,7 +7,6 @@ whichever test first produces that event.
 
 from __future__ import annotations
 
-import json
 from datetime import date
 from typing import Any, TypeVar
 
@@ -15,7 +14,8 @@ from services.orgs import democracy
 from services.orgs.events import EVENTS
 from services.orgs.policy import table
 from shared.decider import Decider
-from shared.errors import DomainError
+from tests.unit import deciders
+from tests.unit.deciders import kinds, walk
 
 S = TypeVar("S")
 
@@ -32,64 +32,6 @@ def version(key: str, on: date = TODAY) -> str:
     return POLICY.number(key, on)[1]
 
 
-def recorded(event: object) -> Any:
-    """The event as a reader of the log gets it back: dumped, stored as JSON, decoded."""
-    new = EVENTS.new_event(event)
-    schema_version = EVENTS.prepare(new)  # what append checks: it loads with the newest schema
-    stored = json.loads(json.dumps(new.data))
-    return EVENTS.decode(new.event_type, schema_version, stored)
-
-
-def run_with(
-    decider: Decider[object, S, object], *commands: object, state: S | None = None
-) -> tuple[S, list[object]]:
-    """Decide and fold each command in turn; the state and every event (each round-tripped)."""
-    s = decider.initial_state if state is None else state
-    events: list[object] = []
-    for c in commands:
-        new = list(decider.decide(c, s))
-        for e in new:
-            assert recorded(e) == e, f"{type(e).__name__} does not survive the log"
-        events += new
-        s = decider.fold(new, s)
-    return s, events
-
-
-def kinds(events: list[object]) -> list[str]:
-    return [type(e).__name__ for e in events]
-
-
-def walk(
-    decider: Decider[object, S, object],
-    pool: tuple[object, ...],
-    picks: list[int],
-    state: S | None = None,
-) -> list[tuple[object, list[object], S]]:
-    """A random valid command sequence: at each step, the pick-th command the state accepts.
-
-    Every command in the pool is tried at every step, so a command the rules
-    refuse must refuse with a DomainError (anything else is a crash and fails
-    the test). Returns each step's command, its events and the state after it.
-    """
-    state = decider.initial_state if state is None else state
-    steps: list[tuple[object, list[object], S]] = []
-    for pick in picks:
-        accepted: list[tuple[object, list[object]]] = []
-        for c in pool:
-            try:
-                events = list(decider.decide(c, state))
-            except DomainError:
-                continue
-            if events:
-                accepted.append((c, events))
-        if not accepted:
-            break
-        command, events = accepted[pick % len(accepted)]
-        state = decider.fold(events, state)
-        steps.append((command, events, state))
-    return steps
-
-
 def replayed_log(
     decider: Decider[object, S, object], pool: tuple[object, ...], picks: list[int]
 ) -> tuple[list[object], S]:
@@ -103,3 +45,18 @@ def replayed_log(
         log += [recorded(e) for e in events]
         assert decider.fold(log) == state
     return log, state
+
+
+def recorded(event: object) -> Any:
+    """The event as a reader of the log gets it back (see tests.unit.deciders)."""
+    return deciders.recorded(EVENTS, event)
+
+
+def run_with(
+    decider: Decider[object, S, object], *commands: object, state: S | None = None
+) -> tuple[S, list[object]]:
+    """Decide and fold each command in turn; the state and every event (each round-tripped)."""
+    return deciders.run_with(EVENTS, decider, *commands, state=state)
+
+
+__all__ = ["kinds", "recorded", "run_with", "walk"]  # with the names defined above
