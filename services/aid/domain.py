@@ -132,6 +132,11 @@ EXCLUSIONS = (
 """Domain §2.1 A1: any of these and no file is created."""
 
 
+def mask(name: str) -> str:
+    """张三 → 张*, 欧阳小明 → 欧***: what a public notice may show (PIPL Arts. 6, 25)."""
+    return (name[:1] + "*" * max(1, len(name) - 1)) if name else "*"
+
+
 # -- HardshipFamilyFile -------------------------------------------------------------
 
 

@@ -758,6 +758,9 @@ READABLE: Readable = {
 }
 """Domain §4.3: who may read which personal fields (None: all). Other roles: none."""
 
+ERASERS = frozenset({"caseworker", "leader"})
+"""Who may erase a subject: the 帮扶中心 (retention ended, or the person asked) and its leader."""
+
 SUBJECT: Decider[object, Subject, object] = subject_decider(READABLE)
 
 

@@ -46,9 +46,6 @@ from shared.vault import Vault
 
 log = logging.getLogger(__name__)
 
-ERASERS = frozenset({"caseworker", "leader"})
-"""Who may erase a subject: the 帮扶中心 (retention ended, or the person asked) and its leader."""
-
 CUSTODY = "county-assistance-centre"
 """Who keeps a dissolved union's files (困难职工档案管理办法: the 帮扶中心)."""
 
@@ -166,7 +163,7 @@ class Aid(UnionService):
         with self._tx() as conn:
             file = self._file_state(p["household_id"], conn)
             name = self._read_internal(conn, file.applicant_id, ("name",), "公示 (masked)")
-            masked = mask(str(name.get("name", "")))
+            masked = d.mask(str(name.get("name", "")))
             c = d.StartPublicNotice(p["starts_on"], p["channel"], masked, days, version)
             done = self._file(p["household_id"], c, f"notice:{self._call_key()}", conn)
         return _file_view(done.state)
@@ -732,7 +729,7 @@ class Aid(UnionService):
         return org_unit in (file.union_id, person.union_id)
 
     def _personal(self) -> privacy.PersonalData:
-        return privacy.PersonalData(self.store.store, self.vault, pg.READABLE, ERASERS)
+        return privacy.PersonalData(self.store.store, self.vault, pg.READABLE, pg.ERASERS)
 
     def _put(
         self, conn: psycopg.Connection, subject_id: str, values: dict[str, Any], purpose: str
@@ -972,11 +969,6 @@ _FINANCES = (
 def claim_subject(person_id: str, claim_id: str) -> str:
     """The vault subject of one mutual-aid claim's personal values; erased with the person."""
     return f"{person_id}.claim.{claim_id}"
-
-
-def mask(name: str) -> str:
-    """张三 → 张*, 欧阳小明 → 欧***: what a public notice may show (PIPL Arts. 6, 25)."""
-    return (name[:1] + "*" * max(1, len(name) - 1)) if name else "*"
 
 
 def _classifier(on: date) -> d.ClassifierPolicy:

@@ -61,6 +61,7 @@ from services.orgs.events import (
 )
 from shared.decider import Decider
 from shared.errors import DomainError
+from shared.privacy import Readable
 from shared.rules import InvalidTransition
 from shared.rules import need as _need
 from shared.rules import refuse as _refuse
@@ -86,6 +87,19 @@ class ApprovalRequired(DomainError):
     """工会法 Arts. 12-13: founding, merging and dissolving need the higher union's approval."""
 
     code = "ApprovalRequired"
+
+
+READABLE: Readable = {
+    "organising_staff": None,  # the member register in full (orgs)
+    "grassroots_chair": None,  # own union's members only
+    "auditor": None,  # read-only, each access logged
+    "subject": None,  # the member's own record
+    "caseworker": frozenset({"name", "phone"}),  # reads in jurisdiction, to reach the member
+}
+"""Domain §4.3, members column."""
+
+ERASERS = frozenset({"organising_staff", "leader"})
+"""Who may erase a member's personal data: the organising department and its leader."""
 
 
 def _add_years(d: date, years: int) -> date:

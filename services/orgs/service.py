@@ -41,15 +41,6 @@ from shared.vault import Vault
 
 POLICY = table(list(dm.PARAMETERS))
 
-READABLE: privacy.Readable = {
-    "organising_staff": None,  # the member register in full (orgs)
-    "grassroots_chair": None,  # own union's members only
-    "auditor": None,  # read-only, each access logged
-    "subject": None,  # the member's own record
-    "caseworker": frozenset({"name", "phone"}),  # reads in jurisdiction, to reach the member
-}
-"""Domain §4.3, members column."""
-
 
 class Orgs(UnionService):
     name = "orgs"
@@ -721,9 +712,7 @@ class Orgs(UnionService):
         return (short, long)
 
     def _personal(self) -> privacy.PersonalData:
-        return privacy.PersonalData(
-            self.store.store, self.vault, READABLE, frozenset({"organising_staff", "leader"})
-        )
+        return privacy.PersonalData(self.store.store, self.vault, d.READABLE, d.ERASERS)
 
     def _union_state(self, union_id: str, conn: psycopg.Connection | None = None) -> d.Union:
         return load_stream(self.store.store, d.UNION, d.union_stream(union_id), conn).state
