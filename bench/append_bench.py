@@ -2,6 +2,11 @@
 
 Rounds alternate raw and append so that machine noise hits both alike; the
 ratio of medians is the figure to watch (target append_vs_raw >= 0.8).
+
+Two baselines: a plain table (bigserial key, nothing else), and a copy of the
+log's table with its checks and unique indexes, fed from a sequence. The second
+separates what the table's own integrity costs from what the append adds
+(the lock, the version and idempotency checks, the hash chain, validation).
 """
 
 from __future__ import annotations
@@ -29,6 +34,16 @@ CREATE TABLE raw_events (
     schema_version integer NOT NULL, data jsonb NOT NULL, metadata jsonb NOT NULL,
     recorded_at timestamptz NOT NULL DEFAULT now(), prev_hash text NOT NULL, hash text NOT NULL)
 """
+INDEXED_TABLE = """
+CREATE TABLE raw_indexed (LIKE events INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING INDEXES);
+CREATE SEQUENCE raw_indexed_position OWNED BY raw_indexed.position;
+ALTER TABLE raw_indexed ALTER position SET DEFAULT nextval('raw_indexed_position');
+"""
+INDEXED_INSERT = (
+    "INSERT INTO raw_indexed (stream_id, stream_type, version, event_id, event_type,"
+    " schema_version, data, metadata, recorded_at, prev_hash, hash)"
+    " VALUES (%s, %s, %s, %s, %s, 1, %s::jsonb, %s::jsonb, now(), %s, %s)"
+)
 RAW_INSERT = (
     "INSERT INTO raw_events (stream_id, stream_type, version, event_id, event_type,"
     " schema_version, data, metadata, prev_hash, hash)"
@@ -40,17 +55,21 @@ def main() -> None:
     with scratch_store(max_size=WRITERS + 2) as (cfg, store, pool):
         with psycopg.connect(cfg.admin_dsn, autocommit=True) as admin:
             admin.execute(RAW_TABLE)
-            admin.execute(f'GRANT INSERT, SELECT ON raw_events TO "{cfg.role}"')
-            admin.execute(f'GRANT USAGE ON SEQUENCE raw_events_position_seq TO "{cfg.role}"')
+            admin.execute(INDEXED_TABLE)
+            admin.execute(f'GRANT INSERT, SELECT ON raw_events, raw_indexed TO "{cfg.role}"')
+            admin.execute(
+                "GRANT USAGE ON SEQUENCE raw_events_position_seq, raw_indexed_position"
+                f' TO "{cfg.role}"'
+            )
         meta_json = canonical_json(METADATA)
         counter = iter(range(10**9))
 
-        def raw(writer: int, count: int) -> None:
+        def insert(statement: str, writer: int, count: int) -> None:
             with pool.connection() as conn:
                 for _ in range(count):
                     i = next(counter)
                     conn.execute(
-                        RAW_INSERT,
+                        statement,
                         (
                             f"Case-w{writer}",
                             "Case",
@@ -63,6 +82,12 @@ def main() -> None:
                             "0" * 64,
                         ),
                     )
+
+        def raw(writer: int, count: int) -> None:
+            insert(RAW_INSERT, writer, count)
+
+        def indexed(writer: int, count: int) -> None:
+            insert(INDEXED_INSERT, writer, count)
 
         def append(writer: int, count: int) -> None:
             for _ in range(count):
@@ -84,13 +109,19 @@ def main() -> None:
                 t.join()
 
         raw(0, 50)  # warm up connections and plans
+        indexed(0, 50)
         append(0, 50)
-        raw_rates, append_rates, raw8_rates, append8_rates = [], [], [], []
+        raw_rates, indexed_rates, append_rates, raw8_rates, append8_rates = [], [], [], [], []
         for _ in range(ROUNDS):
             raw_rates.append(rate(N, lambda: raw(0, N)))
+            indexed_rates.append(rate(N, lambda: indexed(0, N)))
             append_rates.append(rate(N, lambda: append(0, N)))
             raw8_rates.append(rate(N, lambda: concurrent(raw, N)))
             append8_rates.append(rate(N, lambda: concurrent(append, N)))
+        if os.environ.get("BENCH_VERBOSE"):
+            for name, rates in [("raw", raw_rates), ("append", append_rates)]:
+                print(f"{name} per round:", [round(r) for r in rates])
+            print("append, 8 writers, per round:", [round(r) for r in append8_rates])
         report(
             "append",
             {
@@ -99,6 +130,9 @@ def main() -> None:
                 "raw_insert_per_s": round(median(raw_rates)),
                 "append_per_s": round(median(append_rates)),
                 "append_vs_raw": round(median(append_rates) / median(raw_rates), 3),
+                "raw_indexed_insert_per_s": round(median(indexed_rates)),
+                "indexed_vs_raw": round(median(indexed_rates) / median(raw_rates), 3),
+                "append_vs_indexed_raw": round(median(append_rates) / median(indexed_rates), 3),
                 "raw_insert_8_writers_per_s": round(median(raw8_rates)),
                 "append_8_writers_per_s": round(median(append8_rates)),
                 "append_8_vs_raw_8": round(median(append8_rates) / median(raw8_rates), 3),

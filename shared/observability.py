@@ -21,6 +21,7 @@ from nameko.extensions import DependencyProvider
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Gauge, Histogram, generate_latest
 
 from shared.errors import UnionError
+from shared.group_commit import GroupCommit
 
 COMMAND_SECONDS: Final = Histogram(
     "union_worker_seconds",
@@ -42,6 +43,17 @@ HEAD: Final = Gauge("union_log_head_position", "Position of the last event in th
 LAG: Final = Gauge("union_relay_lag_events", "Events recorded but not yet published", ["service"])
 APPENDED: Final = Gauge(
     "union_events_appended", "Events in the log (the head position; it only grows)", ["service"]
+)
+
+APPEND_COMMITS: Final = Gauge(
+    "union_append_commits",
+    "Commits of appends made outside a caller's transaction, since the process started",
+    ["service"],
+)
+APPEND_REQUESTS: Final = Gauge(
+    "union_append_requests",
+    "Appends those commits carried (more than commits when group commit combined them)",
+    ["service"],
 )
 
 _context: ContextVar[dict[str, str] | None] = ContextVar("union_log_context", default=None)
@@ -80,9 +92,13 @@ class Observed(DependencyProvider):  # type: ignore[misc]
         return None
 
 
-def metrics_response(head: int, lag: int | None, service: str) -> tuple[int, dict[str, str], str]:
+def metrics_response(
+    head: int, lag: int | None, service: str, group: GroupCommit
+) -> tuple[int, dict[str, str], str]:
     """The body of ``GET /metrics``, with the gauges read now."""
     HEAD.labels(service).set(head)
+    APPEND_COMMITS.labels(service).set(group.commits)
+    APPEND_REQUESTS.labels(service).set(group.appends)
     APPENDED.labels(service).set(head)
     if lag is not None:
         LAG.labels(service).set(lag)

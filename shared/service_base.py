@@ -47,7 +47,8 @@ class UnionService:
     def http_metrics(self, request: Any) -> tuple[int, dict[str, str], str]:
         status = self.relay()
         lag = status.lag if status else None
-        return metrics_response(self.store.store.head().position, lag, self.name)
+        store = self.store.store
+        return metrics_response(store.head().position, lag, self.name, store.group_commit)
 
     @rpc
     def health(self) -> dict[str, Any]:

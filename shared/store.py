@@ -14,12 +14,10 @@ from psycopg_pool import ConnectionPool
 
 from shared.canonical import GENESIS_HASH, canonical_json, check_json
 from shared.errors import (
-    ConcurrencyConflict,
-    DuplicateEventId,
     InvalidEvent,
     PayloadTooLarge,
-    StoreError,
 )
+from shared.group_commit import AppendArgs, GroupCommit, call_append, translate
 from shared.registry import EventRegistry, NewEvent
 
 ANY_VERSION: Final = -1
@@ -134,6 +132,7 @@ class EventStore:
     def __init__(self, pool: ConnectionPool, registry: EventRegistry) -> None:
         self.pool = pool
         self.registry = registry
+        self.group_commit = GroupCommit(pool)
 
     def append(
         self,
@@ -146,6 +145,9 @@ class EventStore:
     ) -> AppendResult:
         """Append ``events`` to ``stream_id`` atomically, in one round trip.
 
+        Without ``conn``, appends from concurrent callers share commits
+        (:mod:`shared.group_commit`); each is still decided and refused alone.
+
         ``expected_version`` is the stream's version the events were decided on,
         or ANY_VERSION, or NO_STREAM. Appending event ids that are already
         recorded (a retry) returns their original positions and writes nothing.
@@ -154,14 +156,13 @@ class EventStore:
         args = self._encode(stream_id, events, expected_version, metadata)
         if not events:
             return AppendResult(stream_id, (), (), (), None, False)
-        try:
-            if conn is not None:
-                rows = _call_append(conn, args)
-            else:
-                with self.pool.connection() as own:
-                    rows = _call_append(own, args)
-        except psycopg.Error as exc:
-            raise _translate(exc, stream_id, expected_version) from exc
+        if conn is None:
+            rows = self.group_commit.append(args)
+        else:
+            try:
+                rows = call_append(conn, args)
+            except psycopg.Error as exc:
+                raise translate(exc, stream_id, expected_version) from exc
         return AppendResult(
             stream_id,
             tuple(r[0] for r in rows),
@@ -230,7 +231,7 @@ class EventStore:
         events: Sequence[NewEvent],
         expected_version: int,
         metadata: Mapping[str, Any],
-    ) -> tuple[Any, ...]:
+    ) -> AppendArgs:
         if not isinstance(stream_id, str) or not STREAM_ID.match(stream_id):
             raise InvalidEvent(
                 f"stream id {stream_id!r} is not of the form Type-id"
@@ -305,25 +306,3 @@ def _encode_metadata(metadata: Mapping[str, Any]) -> str:
             limit=MAX_METADATA_BYTES,
         )
     return text
-
-
-def _call_append(conn: psycopg.Connection, args: tuple[Any, ...]) -> list[tuple[Any, ...]]:
-    return conn.execute(
-        "SELECT * FROM append_events(%s, %s, %s::uuid[], %s::text[], %s::int[],"
-        " %s::text[], %s::text[])",
-        args,
-    ).fetchall()
-
-
-def _translate(exc: psycopg.Error, stream_id: str, expected: int) -> Exception:
-    if exc.sqlstate == "UE001":
-        actual = int(exc.diag.message_detail or 0)
-        return ConcurrencyConflict(stream_id, expected, actual)
-    if exc.sqlstate == "UE002":
-        return DuplicateEventId(
-            "an event id is already recorded with other content",
-            event_ids=(exc.diag.message_detail or "").split(","),
-        )
-    if exc.sqlstate == "23514":  # check_violation: the table's own guard
-        return InvalidEvent(str(exc.diag.message_primary), constraint=exc.diag.constraint_name)
-    return StoreError(f"append failed: {exc}", sqlstate=exc.sqlstate)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import threading
 import urllib.request
@@ -450,6 +451,10 @@ def test_status_shows_the_relay_lag_and_dead_letters(mq: World) -> None:
         metrics = answer.read().decode()
     assert 'union_log_head_position{service="funds"} 2.0' in metrics
     assert 'union_relay_lag_events{service="funds"} 0.0' in metrics
+    commits = re.search(r'union_append_commits\{service="funds"\} (\d+)', metrics)
+    requests = re.search(r'union_append_requests\{service="funds"\} (\d+)', metrics)
+    assert commits and requests, metrics
+    assert 1 <= int(commits[1]) <= int(requests[1])
     assert 'union_commands_refused_total{code="ValidationFailed",service="funds"} 1.0' in metrics
     assert (
         'union_dead_letters_total{queue="inbound.funds.tax.DuesCollected",reason="not-json"} 1.0'

@@ -1,7 +1,10 @@
-"""Run under eventlet: two green threads each run pg_sleep(1) through one pool.
+"""Run under eventlet: green threads sharing one pool, as inside nameko.
 
-Usage: python -m tests.integration.green_pool_probe DSN green|default
-Prints one JSON line: elapsed seconds and the pool's connection count.
+Usage: python -m tests.integration.green_pool_probe DSN green|default|group|abandon
+green/default: two green threads each run pg_sleep(1); prints the elapsed
+seconds and the pool's connection count. group: eight green threads append
+while the log's lock is held; prints the group commit's counters. abandon: a
+queued appender is killed; prints what the others recorded.
 """
 
 from __future__ import annotations
@@ -15,9 +18,74 @@ import sys  # noqa: E402
 import time  # noqa: E402
 
 from shared.db import cooperate_with_green_threads, open_pool  # noqa: E402
+from shared.registry import NewEvent  # noqa: E402
+from shared.store import NO_STREAM, EventStore  # noqa: E402
+from tests.kit import META, registry  # noqa: E402
+
+
+def group_commit(dsn: str) -> None:
+    cooperate_with_green_threads()
+    pool = open_pool(dsn, min_size=1, max_size=4)
+    store = EventStore(pool, registry())
+
+    def hold_the_log_lock() -> None:
+        with pool.connection() as conn, conn.transaction():
+            conn.execute("SELECT pg_advisory_xact_lock(1970170223)")
+            eventlet.sleep(0.5)
+
+    def deposit(n: int) -> None:
+        store.append(f"Account-g{n}", [NewEvent("Deposited", {"amount_fen": n})], NO_STREAM, META)
+
+    holder = eventlet.spawn(hold_the_log_lock)
+    eventlet.sleep(0.1)
+    writers = [eventlet.spawn(deposit, n) for n in range(8)]
+    for t in [holder, *writers]:
+        t.wait()
+    group = store.group_commit
+    print(
+        json.dumps(
+            {"commits": group.commits, "appends": group.appends, "head": store.head().position}
+        )
+    )
+    pool.close()
+
+
+def abandoned_follower(dsn: str) -> None:
+    """The first follower is killed while queued; the one behind it must still commit."""
+    cooperate_with_green_threads()
+    pool = open_pool(dsn, min_size=1, max_size=4)
+    store = EventStore(pool, registry())
+    lock = pool.getconn()
+    lock.execute("BEGIN")
+    lock.execute("SELECT pg_advisory_xact_lock(1970170223)")
+
+    def deposit(n: int) -> int:
+        event = NewEvent("Deposited", {"amount_fen": n})
+        return store.append(f"Account-k{n}", [event], NO_STREAM, META).positions[0]
+
+    leader = eventlet.spawn(deposit, 0)
+    eventlet.sleep(0.2)
+    doomed = eventlet.spawn(deposit, 1)
+    eventlet.sleep(0.05)
+    behind = eventlet.spawn(deposit, 2)
+    eventlet.sleep(0.05)
+    queued = store.group_commit.queued
+    doomed.kill()
+    lock.execute("COMMIT")
+    pool.putconn(lock)
+    with eventlet.Timeout(10):
+        positions = [leader.wait(), behind.wait()]
+    print(json.dumps({"queued": queued, "positions": positions, "head": store.head().position}))
+    pool.close()
 
 
 def main(dsn: str, mode: str) -> None:
+    if mode == "group":
+        group_commit(dsn)
+        return
+    if mode == "abandon":
+        abandoned_follower(dsn)
+        return
     if mode == "green":
         cooperate_with_green_threads()
     pool = open_pool(dsn, min_size=1, max_size=4)

@@ -36,3 +36,19 @@ def test_without_green_waiting_they_run_one_after_the_other(db_config: DatabaseC
     """The control: proves the test above can fail, and why the kit sets the wait function."""
     default = probe(db_config.service_dsn, "default")
     assert default["elapsed"] >= 1.9
+
+
+def test_green_appenders_share_a_commit(db_config: DatabaseConfig) -> None:
+    """Followers wait on green events while the leader's query waits on its socket."""
+    group = probe(db_config.service_dsn, "group")
+    assert group["head"] == group["appends"] == 8
+    # The first alone while the lock was held, the other seven behind it together.
+    assert group["commits"] == 2
+
+
+def test_a_killed_follower_does_not_stall_the_queue(db_config: DatabaseConfig) -> None:
+    """nameko kills workers' green threads; one killed while queued must drop out cleanly."""
+    result = probe(db_config.service_dsn, "abandon")
+    assert result["queued"] == 2
+    assert result["positions"] == [1, 2]  # the killed append was never recorded
+    assert result["head"] == 2
