@@ -79,6 +79,12 @@ class NegotiatorsInvalid(DomainError):
     code = "NegotiatorsInvalid"
 
 
+class WrongCongress(DomainError):
+    """集体合同规定 Art. 36: the draft goes to the congress of the workers it binds."""
+
+    code = "WrongCongress"
+
+
 class CardNotActive(DomainError):
     code = "CardNotActive"
 
@@ -717,6 +723,8 @@ class AgreeDraft:
 @dataclass(frozen=True)
 class CongressVote:
     congress_id: str
+    congress_union_id: str
+    """The union whose congress voted: it must be the contract's union."""
     voted_on: date
     total_delegates: int
     present: int
@@ -852,6 +860,12 @@ def decide_contract(c: object, s: Contract) -> list[object]:
             return [DraftAgreed(c.agreed_on, c.term_years, c.summary)]
         case CongressVote():
             _need(s.status, c, "draft_agreed")
+            if c.congress_union_id != s.union_id:
+                raise WrongCongress(
+                    f"congress {c.congress_id} belongs to union {c.congress_union_id},"
+                    f" not to {s.union_id}, the contract's union",
+                    field="congress_id",
+                )
             return [_vote(c)]
         case Sign():
             _need(s.status, c, "adopted")

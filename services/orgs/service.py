@@ -360,11 +360,12 @@ class Orgs(UnionService):
         num, _ = POLICY.number("congress.quorum_num", p["voted_on"])
         den, _ = POLICY.number("congress.quorum_den", p["voted_on"])
         with self._tx() as conn:
-            total = self._congress_delegates(p["congress_id"], conn)
+            congress = self._voting_congress(p["congress_id"], conn)
             c = d.CongressVote(
                 p["congress_id"],
+                congress.union_id,
                 p["voted_on"],
-                total,
+                len(congress.delegate_ids),
                 p["present"],
                 p["yes"],
                 p["no"],
@@ -645,14 +646,14 @@ class Orgs(UnionService):
         done = self._execute(dm.BENEFITS, dm.benefits_stream(programme_id), c, key)
         return projections.benefits_view(done.state)
 
-    def _congress_delegates(self, congress_id: str, conn: psycopg.Connection) -> int:
+    def _voting_congress(self, congress_id: str, conn: psycopg.Connection) -> dm.Congress:
         stream = dm.congress_stream(congress_id)
         s = load_stream(self.store.store, dm.CONGRESS, stream, conn).state
         if not s.delegate_ids:
             raise InvalidTransition(
                 "the congress has no elected delegates to vote", field="congress_id"
             )
-        return len(s.delegate_ids)
+        return s
 
     def _congress_deadlines(self, today: date, key: str) -> int:
         interval, version = POLICY.number("congress.session_interval_days", today)

@@ -236,6 +236,16 @@ def test_a_contract_filed_without_objection_takes_effect_after_fifteen_days(mq: 
     for method, payload in steps:
         call(mq, CHAIR, "orgs", method, payload)
     vote = {"contract_id": "CC-1", "congress_id": "K-1", "voted_on": today.isoformat()}
+    _congress(mq, "K-9", "U-9")  # another union's congress may not adopt U-3's contract
+    with pytest.raises(RemoteUnionError) as wrong:
+        call(
+            mq,
+            CHAIR,
+            "orgs",
+            "record_congress_vote",
+            {**vote, "congress_id": "K-9", "present": 30, "yes": 30, "no": 0, "abstain": 0},
+        )
+    assert wrong.value.code == "WrongCongress"
     # 26 of 40 present is short of two thirds; 30 present, 20 yes is not more than half of 40.
     assert (
         call(

@@ -26,6 +26,7 @@ from services.orgs.domain import (
     Respond,
     Reviewed,
     Sign,
+    WrongCongress,
     contract_stream,
 )
 from services.orgs.events import (
@@ -85,7 +86,7 @@ FILE = File(FILED_ON, REVIEW_DAYS)
 def vote(
     total: int = 40, present: int = 30, yes: int = 25, no: int = 5, abstain: int = 0
 ) -> CongressVote:
-    return CongressVote("CG1", date(2026, 5, 20), total, present, yes, no, abstain, QUORUM)
+    return CongressVote("CG1", "U1", date(2026, 5, 20), total, present, yes, no, abstain, QUORUM)
 
 
 def deadlines(today: date) -> ContractDeadlines:
@@ -367,6 +368,15 @@ def test_rule_votes_beyond_those_present_or_delegates_are_refused(
     with pytest.raises(InvalidTransition) as refused:
         run(*DRAFTED, vote(40, present, yes, no, abstain))
     assert refused.value.details == {"field": "present"}
+
+
+def test_rule_only_the_contract_unions_congress_votes_on_it() -> None:
+    other = CongressVote("CG9", "U9", date(2026, 5, 20), 40, 30, 25, 5, 0, QUORUM)
+    with pytest.raises(WrongCongress) as refused:
+        run(*DRAFTED, other)
+    assert refused.value.details == {"field": "congress_id"}
+    state, _ = run(*DRAFTED, vote())
+    assert state.status == "adopted"
 
 
 def test_rule_only_an_agreed_draft_goes_to_the_congress() -> None:
