@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -73,3 +74,15 @@ def test_rabbitmq_loads_a_user_per_service_with_the_permissions_we_ship() -> Non
         uri = compose()["services"][service]["environment"]["AMQP_URI"]
         assert uri.startswith(f"amqp://{service}:"), uri
     assert users["admin"]["tags"] == ["administrator"]
+
+
+def test_env_example_lists_every_variable_with_the_compose_default() -> None:
+    text = (ROOT / "docker-compose.yml").read_text()
+    defaults = dict(re.findall(r"\$\{([A-Z0-9_]+):-([^}]*)\}", text))
+    example: dict[str, str] = {}
+    for line in (ROOT / ".env.example").read_text().splitlines():
+        if line.strip() and not line.startswith("#"):
+            name, _, value = line.partition("=")
+            example[name] = value
+    assert defaults, "the compose file takes no variables?"
+    assert example == defaults
