@@ -25,6 +25,7 @@ from services.orgs.events import (
     DraftRejectedByCongress,
     EmployerDeregistered,
     EmployerRegistered,
+    EmployerUnionEnded,
     EmployerUnionised,
     JointMeetingDecisionRecorded,
     JointMeetingHeld,
@@ -160,6 +161,16 @@ class LinkUnion:
 
 
 @dataclass(frozen=True)
+class HandOverUnion:
+    """The employer's union ended: its employers pass to the union it merged into, or to none."""
+
+    from_union_id: str
+    into_union_id: str | None
+    reason: str
+    on: date
+
+
+@dataclass(frozen=True)
 class DeregisterEmployer:
     employer_id: str
     reason: str
@@ -177,6 +188,8 @@ def evolve_employer(s: Employer, e: object) -> Employer:
             return replace(s, targeted=True)
         case EmployerUnionised():
             return replace(s, union_id=e.union_id)
+        case EmployerUnionEnded():
+            return replace(s, union_id=None)
         case EmployerDeregistered():
             return replace(s, deregistered=True)
     return s
@@ -215,6 +228,12 @@ def decide_employer(c: object, s: Employer) -> list[object]:
             return _target(s, c.employer_id, c.today, c.target_months, c.policy_version)
         case LinkUnion():
             return [] if s.union_id == c.union_id else [EmployerUnionised(c.union_id, c.on)]
+        case HandOverUnion():
+            if s.union_id != c.from_union_id:
+                return []  # handed over already, or the employer has moved on
+            if c.into_union_id is None:
+                return [EmployerUnionEnded(c.from_union_id, c.reason, c.on)]
+            return [EmployerUnionised(c.into_union_id, c.on)]
         case DeregisterEmployer():
             return [] if s.deregistered else [EmployerDeregistered(c.employer_id, c.reason, c.on)]
     raise TypeError(f"not an employer command: {c!r}")

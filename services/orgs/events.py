@@ -59,6 +59,15 @@ class EmployerUnionised:
 
 
 @dataclass(frozen=True)
+class EmployerUnionEnded:
+    """The employer's union was dissolved: the employer has no union until one is founded."""
+
+    union_id: str
+    reason: str
+    on: date
+
+
+@dataclass(frozen=True)
 class EmployerDeregistered:
     employer_id: str
     reason: str
@@ -453,6 +462,7 @@ def _registry() -> EventRegistry:
         UnionSectorAssigned: {"sector": one_of(*SECTORS)},
         UnionMerged: {"reason": one_of(*ENDINGS)},
         UnionDissolved: {"reason": one_of(*ENDINGS)},
+        EmployerUnionEnded: {"reason": one_of(*ENDINGS)},
         MemberActivityRecorded: {"kind": one_of("dues", "activity")},
         NegotiationProposed: {
             "kind": one_of(*CONTRACT_KINDS),
@@ -466,6 +476,7 @@ def _registry() -> EventRegistry:
         EmployerRegistered,
         OrganizingTargetIdentified,
         EmployerUnionised,
+        EmployerUnionEnded,
         EmployerDeregistered,
         PreparatoryCommitteeApproved,
         OrganiserAssigned,

@@ -172,7 +172,14 @@ class Orgs(UnionService):
         c = d.EndUnion(
             p["reason"], self._actor(), self.context.role or "", p["on"], p["into_union_id"]
         )
-        return self._union(p["union_id"], c, "end")
+        with self._tx() as conn:
+            done = self._union_exec(p["union_id"], c, "end", conn)
+            # Coverage counts employers by their own streams: they follow the ending.
+            hand_over = d.HandOverUnion(p["union_id"], p["into_union_id"], p["reason"], p["on"])
+            for employer in done.state.employer_ids:
+                stream = d.employer_stream(employer)
+                self._execute(d.EMPLOYER, stream, hand_over, f"end:{p['union_id']}", conn)
+        return projections.union_view(done.state)
 
     @rpc
     def union(self, union_id: str) -> dict[str, Any]:

@@ -135,6 +135,7 @@ def test_founding_a_union_refunds_the_fund_and_the_education_sector_reaches_fund
     assert (refund["union_id"], refund["amount_fen"]) == ("U-1", 1_200_000)  # 60 %
     coverage = call(mq, ORGANISER, "orgs", "coverage")
     assert coverage["by_kind"]["non_public_enterprise"] == {"with_union": 1, "without": 0}
+    assert coverage["open_targets"] == []
 
     found(mq, "U-2", SCHOOL, 120, 7)
     budget = {"employer_id": SCHOOL, "fiscal_year": 2026, "budgeted_fen": 1_000_000}
@@ -170,6 +171,14 @@ def test_founding_a_union_refunds_the_fund_and_the_education_sector_reaches_fund
         60_000_000,
         "JM-JM-2026-1",
     )
+
+    # Dissolved: its employer counts as having no union again, and is a target again.
+    ending = {"union_id": "U-1", "reason": "reorganised_by_higher_union", "on": "2026-11-02"}
+    assert call(mq, ORGANISER, "orgs", "end_union", ending)["status"] == "dissolved"
+    coverage = call(mq, ORGANISER, "orgs", "coverage")
+    assert coverage["by_kind"]["non_public_enterprise"] == {"with_union": 0, "without": 1}
+    assert coverage["open_targets"] == [FIRM]
+    assert mq.count("orgs", "EmployerUnionEnded") == 1
 
 
 def test_a_contract_filed_without_objection_takes_effect_after_fifteen_days(mq: World) -> None:

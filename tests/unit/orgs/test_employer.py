@@ -13,6 +13,7 @@ from services.orgs.domain import (
     TARGET_KINDS,
     DeregisterEmployer,
     Employer,
+    HandOverUnion,
     LinkUnion,
     RegisterEmployer,
     ReviewTarget,
@@ -21,6 +22,7 @@ from services.orgs.domain import (
 from services.orgs.events import (
     EmployerDeregistered,
     EmployerRegistered,
+    EmployerUnionEnded,
     EmployerUnionised,
     OrganizingTargetIdentified,
 )
@@ -161,6 +163,30 @@ def test_rule_linking_the_same_union_again_is_a_no_op() -> None:
     assert state.union_id == "U2"  # a merger moves it to another union
 
 
+def test_rule_a_dissolved_unions_employer_has_no_union_and_is_a_target_again() -> None:
+    link = LinkUnion("U1", date(2026, 5, 1))
+    dissolved = HandOverUnion("U1", None, "employer_closed", date(2027, 1, 10))
+    state, events = run(register(), link, dissolved, dissolved, review(date(2027, 1, 11)))
+    assert events[2:] == [
+        EmployerUnionEnded("U1", "employer_closed", date(2027, 1, 10)),
+        OrganizingTargetIdentified("E1", "non_public_enterprise", 40, date(2027, 1, 11), MONTHS_V),
+    ]
+    assert (state.union_id, state.targeted) == (None, True)
+
+
+def test_rule_a_merged_unions_employer_passes_to_the_union_it_merged_into() -> None:
+    link = LinkUnion("U1", date(2026, 5, 1))
+    merged = HandOverUnion("U1", "U2", "employer_merged", date(2027, 1, 10))
+    state, events = run(register(), link, merged, merged)
+    assert events[2:] == [EmployerUnionised("U2", date(2027, 1, 10))]
+    assert state.union_id == "U2"
+    # An employer that already moved to another union is not taken from it.
+    moved = LinkUnion("U3", date(2026, 9, 1))
+    state, events = run(register(), link, moved, merged)
+    assert (state.union_id, kinds(events)[-1]) == ("U3", "EmployerUnionised")
+    assert len(events) == 3
+
+
 def test_rule_a_deregistered_employer_is_never_a_target_and_is_deregistered_once() -> None:
     gone = DeregisterEmployer("E1", "closed", date(2026, 6, 1))
     state, events = run(register(), gone, review(OLD_ENOUGH), gone)
@@ -195,6 +221,8 @@ EMPLOYER_COMMANDS: tuple[object, ...] = (
     *(review(d, 12) for d in REVIEW_DAYS),
     LinkUnion("U1", date(2026, 8, 1)),
     LinkUnion("U2", date(2027, 2, 1)),
+    HandOverUnion("U2", None, "employer_closed", date(2027, 4, 1)),
+    HandOverUnion("U1", "U2", "employer_merged", date(2027, 3, 1)),
     DeregisterEmployer("E1", "closed", date(2027, 6, 1)),
 )
 
@@ -212,4 +240,6 @@ def test_property_replaying_an_employers_recorded_events_gives_the_live_state(
         assert t.kind in TARGET_KINDS
         assert t.identified_on >= state.started_on + timedelta(days=6 * 28)
         before = log[: log.index(t)]
-        assert not any(isinstance(e, EmployerUnionised | EmployerDeregistered) for e in before)
+        assert not any(isinstance(e, EmployerDeregistered) for e in before)
+        unions = [e for e in before if isinstance(e, EmployerUnionised | EmployerUnionEnded)]
+        assert not unions or isinstance(unions[-1], EmployerUnionEnded)  # no union just then
