@@ -887,8 +887,13 @@ def safety_stream(employer_id: str) -> str:
 
 @dataclass(frozen=True)
 class Endorsements:
-    by: tuple[tuple[str, str], ...] = ()
-    """(congress, item) resolutions that adopted this nominee."""
+    by: tuple[tuple[str, str, str], ...] = ()
+    """(congress, item, the congress's unit) resolutions that adopted this nominee."""
+
+    def from_unit(self, unit_id: str) -> tuple[str, str] | None:
+        """The first (congress, item) of ``unit_id``'s own congress: the one that endorses
+        a nomination by that unit (flow F11); another unit's resolution does not."""
+        return next(((c, i) for c, i, u in self.by if u == unit_id), None)
 
 
 @dataclass(frozen=True)
@@ -901,14 +906,14 @@ class NoteEndorsement:
 
 def evolve_endorsements(s: Endorsements, e: object) -> Endorsements:
     if isinstance(e, CongressEndorsementNoted):
-        return Endorsements((*s.by, (e.congress_id, e.item_id)))
+        return Endorsements((*s.by, (e.congress_id, e.item_id, e.unit_id)))
     return s
 
 
 def decide_endorsements(c: object, s: Endorsements) -> list[object]:
     if not isinstance(c, NoteEndorsement):
         raise TypeError(f"not an endorsement command: {c!r}")
-    if (c.congress_id, c.item_id) in s.by:
+    if any((congress, item) == (c.congress_id, c.item_id) for congress, item, _ in s.by):
         return []
     return [CongressEndorsementNoted(c.nominee_id, c.congress_id, c.item_id, c.unit_id)]
 

@@ -480,6 +480,8 @@ class NoteEndorsement:
     nominee_id: str
     congress_id: str
     item_id: str
+    unit_id: str
+    """The congress's unit: only the nominating unit's own congress endorses."""
 
 
 @dataclass(frozen=True)
@@ -733,8 +735,10 @@ def decide_selection(c: object, s: Selection) -> list[object]:
             ]
         case NoteEndorsement():
             n = _known(s, c.nominee_id)
-            if n.endorsed:
-                return []  # endorsed at nomination, or this or another resolution noted
+            if n.endorsed or n.unit_id != c.unit_id:
+                # Endorsed at nomination, or this or another resolution noted; or another
+                # unit's congress, whose resolution is not this unit's endorsement.
+                return []
             # A late resolution cannot reopen screening or the notice.
             _need(s.status, c, "nominations_open", "screening")
             return [CandidateEndorsed(s.selection_id, c.nominee_id, c.congress_id, c.item_id)]

@@ -386,7 +386,7 @@ class Competitions(UnionService):
             c = d.NoteEndorsement(nominee, p["congress_id"], p["item_id"], p["unit_id"])
             self._execute(d.ENDORSEMENTS, d.endorsement_stream(nominee), c, key, conn)
             for selection in projections.selections_nominating(self.store.store, nominee, conn):
-                note = h.NoteEndorsement(nominee, p["congress_id"], p["item_id"])
+                note = h.NoteEndorsement(nominee, p["congress_id"], p["item_id"], p["unit_id"])
                 self._execute(h.SELECTION, h.selection_stream(selection), note, key, conn)
 
         self.store.once(envelope, "on_resolution_adopted", endorse)
@@ -432,7 +432,8 @@ class Competitions(UnionService):
         p = load(cmd.Nomination(), payload, "nominate")
         with self._tx() as conn:
             stream = d.endorsement_stream(p["nominee_id"])
-            endorsed = bool(load_stream(self.store.store, d.ENDORSEMENTS, stream, conn).state.by)
+            noted = load_stream(self.store.store, d.ENDORSEMENTS, stream, conn).state
+            endorsed = noted.from_unit(p["unit_id"]) is not None
             c = h.Nominate(p["nominee_id"], p["unit_id"], self._actor(), endorsed)
             key = f"nominate:{p['nominee_id']}"
             done = self._selection_exec(p["selection_id"], c, key, conn)
@@ -440,9 +441,10 @@ class Competitions(UnionService):
                 # The append holds the log's lock until commit: a resolution noted before
                 # it is visible now, and one noted after it finds this nomination
                 # (on_resolution_adopted). Without this read both could miss each other.
-                noted = load_stream(self.store.store, d.ENDORSEMENTS, stream, conn).state.by
-                if noted:
-                    note = h.NoteEndorsement(p["nominee_id"], *noted[0])
+                noted = load_stream(self.store.store, d.ENDORSEMENTS, stream, conn).state
+                found = noted.from_unit(p["unit_id"])
+                if found:
+                    note = h.NoteEndorsement(p["nominee_id"], *found, p["unit_id"])
                     endorse = f"endorse:{p['nominee_id']}"
                     done = self._selection_exec(p["selection_id"], note, endorse, conn)
         return projections.selection_view(done.state)

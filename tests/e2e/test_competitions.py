@@ -306,3 +306,49 @@ def test_a_resolution_noted_while_the_nomination_is_recorded_still_endorses_it(
         assert worker("honours-1").nominate(nominee)["nominations"] == {"P-N": "eligible"}
     finally:
         pool.close()
+
+
+def test_only_the_nominating_units_congress_endorses_a_nomination(
+    db_config: DatabaseConfig,
+) -> None:
+    """F11: a resolution naming the nominee, adopted by another unit's congress, is noted
+    but does not make the nomination eligible, before or after the nomination."""
+    pool = open_pool(db_config.service_dsn, min_size=1, max_size=4)
+    store = ServiceStore(EventStore(pool, EVENTS), "competitions")
+
+    def worker(actor: str) -> Any:
+        context = CallContext(actor=actor, call_id=uuid.uuid4().hex)
+        return worker_factory(
+            competitions.Competitions, store=store, context=context, clock=SettableClock(None)
+        )
+
+    def resolution(congress: str, unit: str) -> Envelope:
+        data = {"congress_id": congress, "unit_id": unit, "item_id": "I-1", "subject_ref": "P-N"}
+        stream = f"Congress-{congress}"
+        now = datetime.now(UTC)
+        return Envelope(
+            str(uuid.uuid4()), "ResolutionAdopted", 1, "orgs", stream, 1, 1, now,
+            None, None, "chair-1", data, "0" * 64,
+        )  # fmt: skip
+
+    try:
+        plan = {
+            "selection_id": "MW-U",
+            "kind": "model_worker",
+            "level": "county",
+            "year": 2026,
+            "quota": 1,
+            "planned_on": "2026-01-05",
+        }
+        worker("honours-1").plan_selection(plan)
+        worker("honours-1").open_nominations({"selection_id": "MW-U", "on": "2026-01-06"})
+        worker("system:competitions").on_resolution_adopted(resolution("K-OTHER", "OTHER"))
+        nominee = {"selection_id": "MW-U", "nominee_id": "P-N", "unit_id": "U"}
+        assert worker("honours-1").nominate(nominee)["nominations"] == {"P-N": "pending"}
+        worker("system:competitions").on_resolution_adopted(resolution("K-ELSE", "ELSE"))
+        view = worker("honours-1").selection("MW-U")
+        assert view["nominations"] == {"P-N": "pending"}
+        worker("system:competitions").on_resolution_adopted(resolution("K-U", "U"))
+        assert worker("honours-1").selection("MW-U")["nominations"] == {"P-N": "eligible"}
+    finally:
+        pool.close()

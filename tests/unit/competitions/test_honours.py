@@ -293,7 +293,7 @@ def test_rule_a_nomination_without_its_congress_endorsement_stays_pending_and_fa
 
 
 def test_rule_the_congress_resolution_makes_a_pending_nomination_eligible_flow_f11() -> None:
-    endorse = NoteEndorsement("p1", "C1", "MW-1")
+    endorse = NoteEndorsement("p1", "C1", "MW-1", "unit-1")
     pending = (*OPENED, nominate("p1", endorsed=False))
     state, events = selection(*pending, endorse, endorse)
     assert events[-1] == CandidateEndorsed("S1", "p1", "C1", "MW-1")
@@ -309,11 +309,18 @@ def test_rule_the_congress_resolution_makes_a_pending_nomination_eligible_flow_f
         selection(*OPENED, endorse)
 
 
+def test_rule_another_units_congress_does_not_endorse_the_nomination() -> None:
+    other = NoteEndorsement("p1", "C9", "MW-1", "unit-9")
+    state, events = selection(*OPENED, nominate("p1", endorsed=False), other)
+    assert kinds(events)[-1] == "CandidateNominated"
+    assert state.nominations["p1"].status == "pending"
+
+
 def test_rule_a_late_endorsement_does_not_reopen_the_notice() -> None:
     late = (*OPENED, nominate("p1"), nominate("p2", endorsed=False), CLOSE)
     screened = (*late, passed("p1"), Screen("p2", False, "pending"), NOTICE)
     with pytest.raises(InvalidTransition):
-        selection(*screened, NoteEndorsement("p2", "C1", "MW-2"))
+        selection(*screened, NoteEndorsement("p2", "C1", "MW-2", "unit-1"))
 
 
 def test_rule_a_nominee_is_screened_once() -> None:
@@ -753,8 +760,8 @@ SELECTION_POOL: tuple[object, ...] = (
     nominate("p3"),
     nominate("p4"),
     nominate("p1", unit="unit-2"),
-    NoteEndorsement("p2", "C1", "MW-2"),
-    NoteEndorsement("p3", "C1", "MW-3"),
+    NoteEndorsement("p2", "C1", "MW-2", "unit-1"),
+    NoteEndorsement("p3", "C1", "MW-3", "unit-1"),
     CLOSE,
     passed("p1"),
     passed("p2"),

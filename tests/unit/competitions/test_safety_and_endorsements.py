@@ -101,7 +101,7 @@ def test_rule_safety_agreements_refuse_other_commands() -> None:
 def test_rule_a_congress_endorsement_is_noted() -> None:
     state, events = endorsements(NoteEndorsement("P1", "CG1", "I3", "E1"))
     assert events == [CongressEndorsementNoted("P1", "CG1", "I3", "E1")]
-    assert state.by == (("CG1", "I3"),)
+    assert state.by == (("CG1", "I3", "E1"),)
     assert endorsement_stream("P1") == "Endorsement-P1"
 
 
@@ -112,7 +112,7 @@ def test_rule_the_same_congress_item_noted_twice_changes_nothing() -> None:
         NoteEndorsement("P1", "CG1", "I3", "E2"),
     )
     assert kinds(events) == ["CongressEndorsementNoted"]
-    assert state.by == (("CG1", "I3"),)
+    assert state.by == (("CG1", "I3", "E1"),)
 
 
 def test_rule_another_item_or_another_congress_is_a_new_endorsement() -> None:
@@ -122,7 +122,16 @@ def test_rule_another_item_or_another_congress_is_a_new_endorsement() -> None:
         NoteEndorsement("P1", "CG2", "I3", "E1"),
     )
     assert len(events) == 3
-    assert state.by == (("CG1", "I3"), ("CG1", "I4"), ("CG2", "I3"))
+    assert state.by == (("CG1", "I3", "E1"), ("CG1", "I4", "E1"), ("CG2", "I3", "E1"))
+
+
+def test_rule_only_the_nominating_units_own_congress_endorses() -> None:
+    state, _ = endorsements(
+        NoteEndorsement("P1", "CG2", "I7", "E2"), NoteEndorsement("P1", "CG1", "I3", "E1")
+    )
+    assert state.from_unit("E1") == ("CG1", "I3")
+    assert state.from_unit("E2") == ("CG2", "I7")
+    assert state.from_unit("E9") is None
 
 
 def test_rule_endorsements_refuse_other_commands() -> None:
