@@ -366,22 +366,25 @@ def decide_file(c: object, s: File) -> list[object]:
                 c.personal_fields,
                 c.today,
             )
-            if excluded := tuple(x for x in c.exclusions if x in EXCLUSIONS):
-                reason = "Excluded"
-                return [submitted, HardshipApplicationRejected("submission", reason, "", excluded)]
+            if any(x in EXCLUSIONS for x in c.exclusions):
+                # Which ones applied is the household's financial situation: the vault
+                # keeps the codes with the application (the adapter puts them there).
+                opinion = "a property exclusion applies (vault field property_exclusions)"
+                rejected = HardshipApplicationRejected("submission", "Excluded", opinion)
+                return [submitted, rejected]
             if c.migrant and not c.member_active:
                 # 困难农民工 must be union members (domain §2.1 A1, flow F4).
                 opinion = "a migrant worker's file needs an active union member"
                 return [
                     submitted,
-                    HardshipApplicationRejected("submission", "NotAMember", opinion, ()),
+                    HardshipApplicationRejected("submission", "NotAMember", opinion),
                 ]
             return [submitted]
         case PreliminaryReview():
             _need(s, c, "submitted")
             if c.passed:
                 return [HardshipApplicationPreliminarilyApproved(c.reviewer, c.opinion)]
-            return [HardshipApplicationRejected("preliminary_review", "Rejected", c.opinion, ())]
+            return [HardshipApplicationRejected("preliminary_review", "Rejected", c.opinion)]
         case RecordHomeVisit():
             _need(s, c, "reviewed", "visited")
             return [
@@ -446,7 +449,7 @@ def decide_file(c: object, s: File) -> list[object]:
             if c.upheld:
                 return [
                     closed,
-                    HardshipApplicationRejected("public_notice", "ObjectionUpheld", c.finding, ()),
+                    HardshipApplicationRejected("public_notice", "ObjectionUpheld", c.finding),
                 ]
             return [closed]
         case EstablishFile():

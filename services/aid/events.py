@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from marshmallow import fields, validate
+from marshmallow import Schema, fields, validate
 
 from services.aid.policy import PROGRAMMES
 from shared import privacy
@@ -55,10 +55,25 @@ class HardshipApplicationPreliminarilyApproved:
 
 @dataclass(frozen=True)
 class HardshipApplicationRejected:
+    """Schema v2. v1 also carried the property exclusions that applied; they are a
+    household's financial situation (domain §4.1), so from v2 they are kept in the
+    vault (field ``property_exclusions`` of the submission) and this says only that."""
+
     stage: str
     reason: str
     opinion: str
-    exclusions: tuple[str, ...]
+
+
+class _HardshipApplicationRejectedV1(Schema):
+    stage = fields.String(required=True)
+    reason = fields.String(required=True)
+    opinion = fields.String(required=True)
+    exclusions = fields.List(fields.String(), required=True)
+
+
+def _rejected_v2(data: dict[str, Any]) -> dict[str, Any]:
+    """v1 → v2: the codes are not carried forward (the raw v1 rows still hold them)."""
+    return {k: v for k, v in data.items() if k != "exclusions"}
 
 
 @dataclass(frozen=True)
@@ -679,8 +694,13 @@ def _registry() -> EventRegistry:
         ModelWorkerNoted,
         SubsistenceAllowanceNoted,
     )
+    reg.register("HardshipApplicationRejected", _HardshipApplicationRejectedV1)
     for cls in classes:
-        reg.register(cls.__name__, event_schema(cls, **specific.get(cls, {})), event_class=cls)
+        schema = event_schema(cls, **specific.get(cls, {}))
+        if cls is HardshipApplicationRejected:
+            reg.register(cls.__name__, schema, version=2, event_class=cls, upcast=_rejected_v2)
+        else:
+            reg.register(cls.__name__, schema, event_class=cls)
     privacy.register(reg)
     return reg
 

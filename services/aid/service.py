@@ -63,7 +63,10 @@ class Aid(UnionService):
         p = load(cmd.SubmitApplication(), payload, "submit_application")
         with self._tx() as conn:
             person = self._person(p["applicant_id"], conn)
-            stored = self._put(conn, p["applicant_id"], p["personal"], "hardship application")
+            personal = dict(p["personal"])
+            if p["exclusions"]:  # financial situation: the vault's, not the log's
+                personal["property_exclusions"] = sorted(set(p["exclusions"]))
+            stored = self._put(conn, p["applicant_id"], personal, "hardship application")
             c = d.SubmitApplication(
                 p["household_id"],
                 p["applicant_id"],

@@ -280,12 +280,23 @@ def test_erasing_a_subject_shreds_its_data_and_the_chain_still_verifies(mq: Worl
             "member_ids": ["P-9"],
             "causes": ["accident"],
             "temporary": True,
+            "exclusions": ["non_essential_motor_vehicle"],
             "personal": {"name": "李四", "id_number": "341522199001011234"},
         },
     )
-    read = {"subject_id": "P-9", "fields": ["name", "id_number"], "purpose": "case review"}
+    (rejected,) = mq.data_of("aid", "HardshipApplicationRejected")
+    assert rejected["reason"] == "Excluded" and "exclusions" not in rejected
+    read = {
+        "subject_id": "P-9",
+        "fields": ["name", "id_number", "property_exclusions"],
+        "purpose": "case review",
+    }
     values = call(mq, CASEWORKER, "read_personal_data", read)["values"]
-    assert values == {"name": "李四", "id_number": "341522199001011234"}
+    assert values == {
+        "name": "李四",
+        "id_number": "341522199001011234",
+        "property_exclusions": ["non_essential_motor_vehicle"],
+    }
     with pytest.raises(RemoteUnionError) as leader:
         call(mq, LEADER, "read_personal_data", read)
     assert leader.value.code == "AccessDenied"
@@ -293,6 +304,7 @@ def test_erasing_a_subject_shreds_its_data_and_the_chain_still_verifies(mq: Worl
     with psycopg.connect(mq.db("aid").admin_dsn) as conn:
         log = conn.execute("SELECT string_agg(data::text, ' ') FROM events").fetchone()
     assert log is not None and "341522199001011234" not in log[0] and "李四" not in log[0]
+    assert "non_essential_motor_vehicle" not in log[0]  # a household's finances, too
 
     with pytest.raises(RemoteUnionError) as not_theirs:
         call(mq, FINANCE, "erase_subject", {"subject_id": "P-9", "reason": "tidying up"})
@@ -302,7 +314,11 @@ def test_erasing_a_subject_shreds_its_data_and_the_chain_still_verifies(mq: Worl
     assert after == {
         "subject_id": "P-9",
         "status": "erased",
-        "values": {"name": "[erased]", "id_number": "[erased]"},
+        "values": {
+            "name": "[erased]",
+            "id_number": "[erased]",
+            "property_exclusions": "[erased]",
+        },
     }
     accessed = mq.data_of("aid", "PersonalDataAccessed")
     refused = mq.data_of("aid", "PersonalDataAccessRefused")
