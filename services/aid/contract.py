@@ -62,6 +62,7 @@ ALLOWANCE_STATUS = InboundType(
     owner="aid",
     publisher="county civil affairs bureau (民政局)",
     summary="A household's 低保 status changed (granted, ceased, not eligible).",
+    personal_fields=("status",),
 )
 INCOME_VERIFIED = InboundType(
     name="civil.IncomeVerificationCompleted",

@@ -558,10 +558,26 @@ class ModelWorkerNoted:
 
 @dataclass(frozen=True)
 class SubsistenceAllowanceNoted:
+    """Schema v2: the 低保 status itself (a household's financial situation, domain
+    §4.1) is in the vault; ``status_ref`` names the version civil affairs sent."""
+
     household_id: str
-    status: str
+    status_ref: tuple[str, ...]
     effective_on: date
     dibao_standard_fen: int
+
+
+class _SubsistenceAllowanceNotedV1(Schema):
+    household_id = fields.String(required=True)
+    status = fields.String(required=True)
+    effective_on = fields.Date(required=True)
+    dibao_standard_fen = fields.Integer(required=True)
+
+
+def _allowance_v2(data: dict[str, Any]) -> dict[str, Any]:
+    """v1 → v2: v1 carried the status in the log; it is not carried forward."""
+    lifted = {k: v for k, v in data.items() if k != "status"}
+    return {**lifted, "status_ref": []}
 
 
 def _year() -> fields.Integer:
@@ -694,11 +710,17 @@ def _registry() -> EventRegistry:
         ModelWorkerNoted,
         SubsistenceAllowanceNoted,
     )
-    reg.register("HardshipApplicationRejected", _HardshipApplicationRejectedV1)
+    # Earlier shapes that carried a household's finances in the log.
+    second: dict[type, tuple[type[Schema], Any]] = {
+        HardshipApplicationRejected: (_HardshipApplicationRejectedV1, _rejected_v2),
+        SubsistenceAllowanceNoted: (_SubsistenceAllowanceNotedV1, _allowance_v2),
+    }
     for cls in classes:
         schema = event_schema(cls, **specific.get(cls, {}))
-        if cls is HardshipApplicationRejected:
-            reg.register(cls.__name__, schema, version=2, event_class=cls, upcast=_rejected_v2)
+        if cls in second:
+            first, upcast = second[cls]
+            reg.register(cls.__name__, first)
+            reg.register(cls.__name__, schema, version=2, event_class=cls, upcast=upcast)
         else:
             reg.register(cls.__name__, schema, event_class=cls)
     privacy.register(reg)

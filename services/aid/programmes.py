@@ -789,31 +789,39 @@ def person_stream(person_id: str) -> str:
 
 @dataclass(frozen=True)
 class Allowance:
-    status: str = "unknown"
+    status_ref: tuple[str, ...] = ()
+    """The vault's version of the status (the status itself is the vault's)."""
     effective_on: date | None = None
 
 
 @dataclass(frozen=True)
 class NoteAllowance:
     household_id: str
-    status: str
+    status_ref: tuple[str, ...]
     effective_on: date
     dibao_standard_fen: int
 
 
+def is_stale(s: Allowance, effective_on: date) -> bool:
+    """A status older than the one noted, delivered late: not the household's status now."""
+    return s.effective_on is not None and effective_on < s.effective_on
+
+
 def evolve_allowance(s: Allowance, e: object) -> Allowance:
     if isinstance(e, SubsistenceAllowanceNoted):
-        return Allowance(e.status, e.effective_on)
+        return Allowance(e.status_ref, e.effective_on)
     return s
 
 
 def decide_allowance(c: object, s: Allowance) -> list[object]:
     if not isinstance(c, NoteAllowance):
         raise TypeError(f"not an allowance command: {c!r}")
-    if s.effective_on is not None and c.effective_on < s.effective_on:
-        return []  # an older status delivered late
+    if is_stale(s, c.effective_on):
+        return []
     return [
-        SubsistenceAllowanceNoted(c.household_id, c.status, c.effective_on, c.dibao_standard_fen)
+        SubsistenceAllowanceNoted(
+            c.household_id, c.status_ref, c.effective_on, c.dibao_standard_fen
+        )
     ]
 
 

@@ -144,20 +144,19 @@ class Aid(UnionService):
     @inbound_handler(ALLOWANCE_STATUS)
     def on_allowance_status(self, message: InboundMessage) -> None:
         p = message.data
-        c = pg.NoteAllowance(
-            p["household_ref"], p["status"], p["effective_on"], p["dibao_standard_fen"]
-        )
-        self.store.once(
-            message,
-            "on_allowance_status",
-            lambda conn: self._execute(
-                pg.ALLOWANCE,
-                pg.allowance_stream(p["household_ref"]),
-                c,
-                f"allowance:{message.message_id}",
-                conn,
-            ),
-        )
+        household = p["household_ref"]
+
+        def note(conn: psycopg.Connection) -> None:
+            stream = pg.allowance_stream(household)
+            noted = load_stream(self.store.store, pg.ALLOWANCE, stream, conn).state
+            if pg.is_stale(noted, p["effective_on"]):
+                return  # the vault's newest version must stay the current status
+            self._put(conn, household, {"dibao_status": p["status"]}, "低保 status from 民政")
+            refs = self.vault.refs(conn, household, ("dibao_status",))
+            c = pg.NoteAllowance(household, refs, p["effective_on"], p["dibao_standard_fen"])
+            self._execute(pg.ALLOWANCE, stream, c, f"allowance:{message.message_id}", conn)
+
+        self.store.once(message, "on_allowance_status", note)
 
     @rpc
     def start_public_notice(self, payload: dict[str, Any]) -> dict[str, Any]:

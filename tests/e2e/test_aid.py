@@ -639,3 +639,44 @@ def _handled(mq: World, handler: str, count: int) -> bool:
     with psycopg.connect(mq.db("aid").admin_dsn) as conn:
         row = conn.execute("SELECT count(*) FROM inbox WHERE handler = %s", (handler,)).fetchone()
     return row is not None and row[0] == count
+
+
+def test_a_households_dibao_status_is_kept_in_the_vault_not_in_the_log(mq: World) -> None:
+    """Domain §4.1: 低保 status is a household's financial situation."""
+    mq.start_service("aid")
+
+    def status(message_id: str, value: str, effective_on: str) -> None:
+        body = {
+            "household_ref": "H-D",
+            "status": value,
+            "effective_on": effective_on,
+            "dibao_standard_fen": 78_000,
+        }
+        publish(
+            mq.broker,
+            INBOUND_EXCHANGE,
+            "civil.SubsistenceAllowanceStatusChanged",
+            json.dumps(body).encode(),
+            content_type="application/json",
+            message_id=message_id,
+        )
+
+    status("civil-d-2", "ceased", "2026-09-01")
+    wait_for("the status", lambda: mq.count("aid", "SubsistenceAllowanceNoted") == 1)
+    (noted,) = mq.data_of("aid", "SubsistenceAllowanceNoted")
+    assert noted["status_ref"] == ["H-D/dibao_status@1"] and "status" not in noted
+    # An older status delivered late changes neither the log nor the vault's current value.
+    status("civil-d-1", "granted", "2026-01-01")
+
+    def handled(message_id: str) -> bool:
+        with psycopg.connect(mq.db("aid").admin_dsn) as conn:
+            row = conn.execute("SELECT 1 FROM inbox WHERE message_id = %s", (message_id,))
+            return row.fetchone() is not None
+
+    wait_for("the late one handled", lambda: handled("civil-d-1"))
+    read = {"subject_id": "H-D", "fields": ["dibao_status"], "purpose": "case review"}
+    assert call(mq, CASEWORKER, "read_personal_data", read)["values"] == {"dibao_status": "ceased"}
+    assert mq.count("aid", "SubsistenceAllowanceNoted") == 1
+    with psycopg.connect(mq.db("aid").admin_dsn) as conn:
+        log = conn.execute("SELECT string_agg(data::text, ' ') FROM events").fetchone()
+    assert log is not None and "ceased" not in log[0] and "granted" not in log[0]

@@ -25,6 +25,7 @@ from services.aid.programmes import (
     NoteMembership,
     NoteModelWorker,
     Person,
+    is_stale,
 )
 from shared.privacy import EraseSubject, ReadPersonal, RecordPersonal, Subject, SubjectGone
 from tests.unit.aid.kit import run_with
@@ -62,7 +63,9 @@ SUBJECT_PATH: tuple[object, ...] = (
     read("leader"),
     EraseSubject("P1", "retention ended"),
 )
-ALLOWANCE_PATH: tuple[object, ...] = (NoteAllowance("H1", "receiving", date(2026, 1, 1), 78_000),)
+ALLOWANCE_PATH: tuple[object, ...] = (
+    NoteAllowance("H1", ("H1/dibao_status@1",), date(2026, 1, 1), 78_000),
+)
 """For the log round-trip test."""
 
 
@@ -113,11 +116,15 @@ def test_rule_a_model_worker_is_noted_at_the_highest_level_held() -> None:
 
 
 def test_rule_an_older_allowance_status_delivered_late_is_ignored() -> None:
-    newer = NoteAllowance("H1", "stopped", date(2026, 9, 1), 78_000)
-    older = NoteAllowance("H1", "receiving", date(2026, 1, 1), 78_000)
+    assert not is_stale(Allowance(), date(2020, 1, 1))
+    assert is_stale(Allowance(("H1/dibao_status@1",), date(2026, 9, 1)), date(2026, 8, 31))
+    newer = NoteAllowance("H1", ("H1/dibao_status@2",), date(2026, 9, 1), 78_000)
+    older = NoteAllowance("H1", ("H1/dibao_status@1",), date(2026, 1, 1), 78_000)
     state, events = allowance(newer, older)
-    assert events == [SubsistenceAllowanceNoted("H1", "stopped", date(2026, 9, 1), 78_000)]
-    assert state == Allowance("stopped", date(2026, 9, 1))
+    assert events == [
+        SubsistenceAllowanceNoted("H1", ("H1/dibao_status@2",), date(2026, 9, 1), 78_000)
+    ]
+    assert state == Allowance(("H1/dibao_status@2",), date(2026, 9, 1))
 
 
 # -- the vault's subjects --------------------------------------------------------------
