@@ -31,6 +31,8 @@ from psycopg_pool import ConnectionPool
 
 from shared.errors import ConcurrencyConflict, DuplicateEventId, InvalidEvent, StoreError
 
+LOG_LOCK: Final = 1970170223
+"""The transaction-scoped advisory lock every append takes (migration 0001)."""
 MAX_BATCH_REQUESTS: Final = 64
 MAX_BATCH_EVENTS: Final = 1000
 
@@ -97,6 +99,7 @@ class _Request:
     args: AppendArgs
     wake: threading.Event = field(default_factory=threading.Event)
     lead: bool = False
+    abandoned: bool = False
     rows: list[Row] | None = None
     error: BaseException | None = None
 
@@ -153,6 +156,7 @@ class GroupCommit:
         following = None
         with self._lock:
             if request not in self._queue:
+                request.abandoned = True  # in a batch: an interrupted one must not requeue it
                 return
             self._queue.remove(request)
             if request.lead:
@@ -169,16 +173,15 @@ class GroupCommit:
             batch = self._take()
         try:
             self._record(batch)
-        except BaseException as exc:
-            # Not a refusal (those are per request) but the leader itself
-            # interrupted: nobody knows whether the commit happened.
-            for r in batch:
-                if r.rows is None and r.error is None:
-                    r.error = StoreError(
-                        "the append was interrupted before its commit was confirmed;"
-                        " retrying it with the same event ids is safe",
-                        cause=type(exc).__name__,
-                    )
+        except BaseException:
+            # The leader itself interrupted (nameko killing its worker): the batch may
+            # still commit on the server. Its own append shares its fate; the others
+            # are settled by what the log holds once the batch is over.
+            batch[0].error = StoreError(
+                "the append was interrupted before its commit was confirmed;"
+                " retrying it with the same event ids is safe"
+            )
+            self._settle(batch[1:])
             raise
         finally:
             with self._lock:
@@ -188,9 +191,51 @@ class GroupCommit:
                 else:
                     following.lead = True
             for r in batch:
-                r.wake.set()
+                if r.rows is not None or r.error is not None:  # not queued again
+                    r.wake.set()
             if following is not None:
                 following.wake.set()
+
+    def _settle(self, followers: list[_Request]) -> None:
+        """Rows for the followers the interrupted batch recorded; the rest queue again.
+
+        The log's lock is taken first: the batch holds it until it commits or
+        rolls back, so what is read then is its outcome. Appends are atomic, so
+        a request's events are all there or none are.
+        """
+        ids = [i for r in followers for i in r.args[2]]
+        if not ids:
+            return
+        try:
+            with self._pool.connection() as conn, conn.transaction():
+                conn.execute("SELECT pg_advisory_xact_lock(%s)", (LOG_LOCK,))
+                found = {
+                    row[0]: row[1:]
+                    for row in conn.execute(
+                        "SELECT event_id, position, version, recorded_at, hash"
+                        " FROM events WHERE event_id = ANY(%s)",
+                        (ids,),
+                    )
+                }
+        except Exception as exc:
+            for r in followers:
+                r.error = StoreError(
+                    "the append's commit could not be confirmed; retrying it with the same"
+                    " event ids is safe",
+                    cause=type(exc).__name__,
+                )
+            return
+        again = []
+        for r in followers:
+            if all(i in found for i in r.args[2]):
+                r.rows = [(*found[i], False) for i in r.args[2]]
+            else:
+                again.append(r)
+        with self._lock:
+            for r in again:
+                if r.abandoned:  # nobody waits for it, and nobody must be handed its lead
+                    r.error = StoreError("the append was not recorded; its caller is gone")
+            self._queue.extendleft(reversed([r for r in again if not r.abandoned]))
 
     def _take(self) -> list[_Request]:
         """The queue's head and as many followers as fit in one batch (lock held)."""
@@ -208,20 +253,17 @@ class GroupCommit:
     def _record(self, batch: list[_Request]) -> None:
         self.commits += 1
         self.appends += len(batch)
-        with self._pool.connection() as conn:
-            if len(batch) == 1:
-                only = batch[0]
-                try:
-                    only.rows = call_append(conn, only.args)
-                except psycopg.Error as exc:
-                    only.error = translate(exc, only.args[0], only.args[1])
-                return
-            try:
+        try:
+            # The pool's own errors (none free in time, closed) are the store's too.
+            with self._pool.connection() as conn:
+                if len(batch) == 1:
+                    batch[0].rows = call_append(conn, batch[0].args)
+                    return
                 results = conn.execute(_APPEND_BATCH, _flatten(batch)).fetchall()
-            except psycopg.Error as exc:
-                for r in batch:
-                    r.error = translate(exc, r.args[0], r.args[1])
-                return
+        except psycopg.Error as exc:
+            for r in batch:
+                r.error = translate(exc, r.args[0], r.args[1])
+            return
         for r, (_, positions, versions, at, hashes, replayed, state, msg, detail, con) in zip(
             batch, results, strict=True
         ):

@@ -1,10 +1,11 @@
 """Run under eventlet: green threads sharing one pool, as inside nameko.
 
-Usage: python -m tests.integration.green_pool_probe DSN green|default|group|abandon
+Usage: python -m tests.integration.green_pool_probe DSN green|default|group|abandon|killed-leader
 green/default: two green threads each run pg_sleep(1); prints the elapsed
 seconds and the pool's connection count. group: eight green threads append
 while the log's lock is held; prints the group commit's counters. abandon: a
-queued appender is killed; prints what the others recorded.
+queued appender is killed; prints what the others recorded. killed-leader: the
+leader of a batch is killed; prints what its followers got and what the log holds.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import time  # noqa: E402
 from shared.db import cooperate_with_green_threads, open_pool  # noqa: E402
 from shared.registry import NewEvent  # noqa: E402
 from shared.store import NO_STREAM, EventStore  # noqa: E402
+from shared.verify import verify  # noqa: E402
 from tests.kit import META, registry  # noqa: E402
 
 
@@ -79,7 +81,56 @@ def abandoned_follower(dsn: str) -> None:
     pool.close()
 
 
+def killed_leader(dsn: str) -> None:
+    """A batch's leader is killed while its batch waits for the log: the followers in it
+    must still get their true outcome, and the queue must go on."""
+    cooperate_with_green_threads()
+    pool = open_pool(dsn, min_size=1, max_size=6)
+    store = EventStore(pool, registry())
+    lock = pool.getconn()
+    lock.execute("BEGIN")
+    lock.execute("SELECT pg_advisory_xact_lock(1970170223)")
+
+    def deposit(n: int) -> list[int]:
+        event = NewEvent("Deposited", {"amount_fen": n})
+        return list(store.append(f"Account-l{n}", [event], NO_STREAM, META).positions)
+
+    first = eventlet.spawn(deposit, 0)  # leads a batch of one, waiting for the lock
+    eventlet.sleep(0.2)
+    second, *followers = [eventlet.spawn(deposit, n) for n in (1, 2, 3)]
+    eventlet.sleep(0.2)
+    first.kill()  # the next leads the three that queued, and waits for the lock too
+    eventlet.sleep(0.3)
+    second.kill()
+    lock.execute("COMMIT")
+    pool.putconn(lock)
+    with eventlet.Timeout(20):
+        positions = [f.wait() for f in followers]
+        after = deposit(9)
+    with pool.connection() as conn:
+        recorded: dict[str, int] = dict(
+            conn.execute("SELECT stream_id, position FROM events ORDER BY position").fetchall()
+        )
+        ok = verify(conn).ok
+    group = store.group_commit
+    print(
+        json.dumps(
+            {
+                "positions": positions,
+                "after": after,
+                "recorded": recorded,
+                "verified": ok,
+                "queued": group.queued,
+            }
+        )
+    )
+    pool.close()
+
+
 def main(dsn: str, mode: str) -> None:
+    if mode == "killed-leader":
+        killed_leader(dsn)
+        return
     if mode == "group":
         group_commit(dsn)
         return

@@ -52,3 +52,15 @@ def test_a_killed_follower_does_not_stall_the_queue(db_config: DatabaseConfig) -
     assert result["queued"] == 2
     assert result["positions"] == [1, 2]  # the killed append was never recorded
     assert result["head"] == 2
+
+
+def test_followers_of_a_killed_leader_get_their_true_outcome(db_config: DatabaseConfig) -> None:
+    """The leader's batch may commit after it dies: followers read it under the log's lock
+    and get those rows, or queue again and are recorded by the next leader."""
+    result = probe(db_config.service_dsn, "killed-leader")
+    recorded = result["recorded"]
+    for n, positions in zip((2, 3), result["positions"], strict=True):
+        assert positions == [recorded[f"Account-l{n}"]]
+    assert result["after"] == [recorded["Account-l9"]] == [max(recorded.values())]
+    assert sorted(recorded.values()) == list(range(1, len(recorded) + 1))
+    assert result["verified"] and result["queued"] == 0

@@ -14,12 +14,13 @@ from contextlib import contextmanager
 
 import psycopg
 import pytest
+from psycopg_pool import ConnectionPool
 
 from shared.errors import ConcurrencyConflict, DuplicateEventId, StoreError
 from shared.registry import NewEvent
-from shared.store import ANY_VERSION, NO_STREAM, AppendResult
+from shared.store import ANY_VERSION, NO_STREAM, AppendResult, EventStore
 from shared.verify import verify
-from tests.kit import META, LogFixture
+from tests.kit import META, LogFixture, registry
 from tests.mq import wait_for
 
 pytestmark = pytest.mark.integration
@@ -178,3 +179,29 @@ def test_a_batch_whose_connection_dies_fails_whole_and_the_next_commits(
     # Same event ids would be safe to retry; the store and its pool carry on.
     after = log.store.append("Account-after", [deposit(9)], NO_STREAM, META)
     assert after.positions == (1,)
+
+
+def test_no_connection_in_time_is_a_store_error_for_every_caller(log: LogFixture) -> None:
+    pool = ConnectionPool(
+        log.cfg.service_dsn,
+        min_size=1,
+        max_size=1,
+        timeout=0.5,
+        kwargs={"autocommit": True},
+        open=False,
+    )
+    pool.open(wait=True)
+    store = EventStore(pool, registry())
+    try:
+        with pool.connection():  # the only connection, held
+
+            def opener(n: int) -> Callable[[], AppendResult]:
+                return lambda: store.append(f"Account-t{n}", [deposit(n)], NO_STREAM, META)
+
+            calls = [Call(opener(n)) for n in range(3)]
+            errors = [c.join().error for c in calls]
+        assert all(type(e) is StoreError for e in errors), errors
+        # Nothing was recorded and the store goes on once a connection is free.
+        assert store.append("Account-t9", [deposit(9)], NO_STREAM, META).positions == (1,)
+    finally:
+        pool.close()
