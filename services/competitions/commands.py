@@ -201,6 +201,15 @@ class ContractInForce(Schema):
     expires_on = _day()
 
 
+class ContractWithdrawn(Schema):
+    """orgs' ContractEffectWithdrawn: a safety agreement that never took effect after all."""
+
+    contract_id = _id()
+    employer_ids = fields.List(_id(), required=True)
+    kind = _text(50)
+    effective_on = _day()
+
+
 class Resolution(Schema):
     """orgs' ResolutionAdopted: a congress adopted a nomination (subject_ref = nominee)."""
 

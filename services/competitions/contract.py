@@ -36,6 +36,12 @@ SUBSCRIPTIONS: tuple[Subscription, ...] = (
     ),
     Subscription(
         "orgs",
+        "ContractEffectWithdrawn",
+        cmd.ContractWithdrawn,
+        "F13: 人社's objection was in time after all: the safety agreement never counted",
+    ),
+    Subscription(
+        "orgs",
         "ResolutionAdopted",
         cmd.Resolution,
         "F11: the unit's workers' congress adopted a nomination (subject_ref = nominee)",

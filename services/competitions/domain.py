@@ -38,6 +38,7 @@ from services.competitions.events import (
     ResultObjectionResolved,
     ResultsPublicized,
     SafetyAgreementNoted,
+    SafetyAgreementWithdrawn,
     ScoreRecorded,
     StudioApplicationRefused,
     StudioApplied,
@@ -833,6 +834,8 @@ STUDIO: Decider[object, Studio, object] = Decider(Studio(), evolve_studio, decid
 class SafetyAgreements:
     agreements: tuple[tuple[str, date, date], ...] = ()
     """(contract, effective on, expires on)."""
+    withdrawn: frozenset[tuple[str, date]] = frozenset()
+    """(contract, effective on) whose effect orgs withdrew: never noted again."""
 
     def in_force(self, on: date) -> bool:
         return any(start <= on < end for _, start, end in self.agreements)
@@ -846,19 +849,40 @@ class NoteSafetyAgreement:
     expires_on: date
 
 
+@dataclass(frozen=True)
+class WithdrawSafetyAgreement:
+    employer_id: str
+    contract_id: str
+    effective_on: date
+
+
 def evolve_safety(s: SafetyAgreements, e: object) -> SafetyAgreements:
     if isinstance(e, SafetyAgreementNoted):
         entry = (e.contract_id, e.effective_on, e.expires_on)
         return replace(s, agreements=(*s.agreements, entry))
+    if isinstance(e, SafetyAgreementWithdrawn):
+        kept = tuple(a for a in s.agreements if a[:2] != (e.contract_id, e.effective_on))
+        return replace(
+            s, agreements=kept, withdrawn=s.withdrawn | {(e.contract_id, e.effective_on)}
+        )
     return s
 
 
 def decide_safety(c: object, s: SafetyAgreements) -> list[object]:
-    if not isinstance(c, NoteSafetyAgreement):
-        raise TypeError(f"not a safety agreement command: {c!r}")
-    if any(x[0] == c.contract_id and x[1] == c.effective_on for x in s.agreements):
-        return []
-    return [SafetyAgreementNoted(c.employer_id, c.contract_id, c.effective_on, c.expires_on)]
+    match c:
+        case NoteSafetyAgreement():
+            noted = (c.contract_id, c.effective_on)
+            if noted in s.withdrawn or any(a[:2] == noted for a in s.agreements):
+                return []  # noted already, or its withdrawal came first (a redelivery)
+            return [
+                SafetyAgreementNoted(c.employer_id, c.contract_id, c.effective_on, c.expires_on)
+            ]
+        case WithdrawSafetyAgreement():
+            if (c.contract_id, c.effective_on) in s.withdrawn:
+                return []
+            # Recorded even before the agreement is: a late note must not bring it back.
+            return [SafetyAgreementWithdrawn(c.employer_id, c.contract_id, c.effective_on)]
+    raise TypeError(f"not a safety agreement command: {c!r}")
 
 
 SAFETY: Decider[object, SafetyAgreements, object] = Decider(

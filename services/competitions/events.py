@@ -355,6 +355,16 @@ class SafetyAgreementNoted:
 
 
 @dataclass(frozen=True)
+class SafetyAgreementWithdrawn:
+    """orgs withdrew the contract's effect (人社's objection was in time after all): it
+    never counted for the 安康杯."""
+
+    employer_id: str
+    contract_id: str
+    effective_on: date
+
+
+@dataclass(frozen=True)
 class CongressEndorsementNoted:
     """Flow F11: the unit's workers' congress adopted this nomination (orgs' resolution)."""
 
@@ -429,6 +439,7 @@ def _registry() -> EventRegistry:
         StudioReconfirmed,
         StudioRevoked,
         SafetyAgreementNoted,
+        SafetyAgreementWithdrawn,
         CongressEndorsementNoted,
     )
     for cls in classes:

@@ -373,6 +373,21 @@ class Competitions(UnionService):
 
         self.store.once(envelope, "on_contract_in_force", note)
 
+    @reliable_event_handler("orgs", "ContractEffectWithdrawn")
+    def on_contract_withdrawn(self, envelope: Envelope) -> None:
+        """The safety agreement never took effect: it no longer counts for the 安康杯."""
+        p = _data(cmd.ContractWithdrawn, envelope)
+        if p["kind"] != SAFETY_KIND:
+            return
+
+        def withdraw(conn: psycopg.Connection) -> None:
+            for employer in p["employer_ids"]:
+                c = d.WithdrawSafetyAgreement(employer, p["contract_id"], p["effective_on"])
+                key = f"orgs:{envelope.event_id}"
+                self._execute(d.SAFETY, d.safety_stream(employer), c, key, conn)
+
+        self.store.once(envelope, "on_contract_withdrawn", withdraw)
+
     @reliable_event_handler("orgs", "ResolutionAdopted")
     def on_resolution_adopted(self, envelope: Envelope) -> None:
         """Flow F11: the unit's congress adopted a nomination; it becomes eligible."""

@@ -11,6 +11,7 @@ from datetime import date, timedelta
 from services.orgs.democracy import quorum_met, resolution_passes
 from services.orgs.events import (
     BudgetImpact,
+    ContractEffectWithdrawn,
     ContractExpired,
     ContractFiledForReview,
     ContractFilingOverdue,
@@ -30,6 +31,7 @@ from services.orgs.events import (
     JointMeetingDecisionRecorded,
     JointMeetingHeld,
     JointMeetingOverdue,
+    LateReviewOpinionNoted,
     MemberActivityRecorded,
     MemberAdmitted,
     MemberCardActivated,
@@ -696,6 +698,8 @@ class Contract:
     review_ends_on: date | None = None
     effective_on: date | None = None
     expires_on: date | None = None
+    effect_basis: str = ""
+    """How it took effect: 'approved' by 人社, or 'no objection' when the review days ran out."""
     renewal_open: bool = False
     reports: tuple[str, ...] = ()
 
@@ -822,7 +826,20 @@ def evolve_contract(s: Contract, e: object) -> Contract:
             return replace(s, status="negotiating", review_ends_on=None)
         case ContractTookEffect():
             return replace(
-                s, status="effective", effective_on=e.effective_on, expires_on=e.expires_on
+                s,
+                status="effective",
+                effective_on=e.effective_on,
+                expires_on=e.expires_on,
+                effect_basis=e.basis,
+            )
+        case ContractEffectWithdrawn():
+            return replace(
+                s,
+                status="under_review",
+                effective_on=None,
+                expires_on=None,
+                effect_basis="",
+                renewal_open=False,
             )
         case ContractPublished():
             return replace(s, status="published")
@@ -895,8 +912,8 @@ def decide_contract(c: object, s: Contract) -> list[object]:
             ends = c.filed_on + timedelta(days=c.review_days)
             return [ContractFiledForReview(c.filed_on, ends, c.filed_on > s.filing_due_on)]
         case Reviewed():
-            if c.opinion == "approved" and s.status in IN_FORCE:
-                return []  # 人社's approval resent, or after the review days ran out: in force
+            if s.status in IN_FORCE:
+                return _reviewed_in_force(s, c)
             _need(s.status, c, "under_review")
             if c.opinion == "objections":
                 return [ReviewObjectionRaised(c.objections, c.reviewed_on)]
@@ -949,6 +966,20 @@ def _vote(c: CongressVote) -> object:
     if not resolution_passes(c.total_delegates, c.yes):
         return DraftRejectedByCongress(*counts, "NotMajorityOfAll")
     return DraftAdoptedByCongress(*counts)
+
+
+def _reviewed_in_force(s: Contract, c: Reviewed) -> list[object]:
+    """人社's opinion delivered after the contract was recorded in force."""
+    if c.opinion == "approved":
+        return []  # resent, or after the review days ran out: in force either way
+    assert s.effective_on is not None and s.review_ends_on is not None
+    if s.effect_basis == "no objection" and c.reviewed_on <= s.review_ends_on:
+        # Dated in time: the timer only acted first because the message came late.
+        withdrawn = ContractEffectWithdrawn(
+            s.contract_id, s.union_id, s.employer_ids, s.kind, s.effective_on, c.reviewed_on
+        )
+        return [withdrawn, ReviewObjectionRaised(c.objections, c.reviewed_on)]
+    return [LateReviewOpinionNoted(c.objections, c.reviewed_on)]
 
 
 def _took_effect(s: Contract, on: date, basis: str) -> ContractTookEffect:

@@ -364,6 +364,30 @@ class ContractTookEffect:
 
 
 @dataclass(frozen=True)
+class ContractEffectWithdrawn:
+    """人社's objection was dated within the review days but arrived after the timer had
+    recorded the contract in force for want of one: it never lawfully took effect
+    (集体合同规定 Art. 47). A ReviewObjectionRaised follows."""
+
+    contract_id: str
+    union_id: str
+    employer_ids: tuple[str, ...]
+    kind: str
+    effective_on: date
+    """The day it had been recorded in force from."""
+    reviewed_on: date
+
+
+@dataclass(frozen=True)
+class LateReviewOpinionNoted:
+    """An objection dated after the review days ended: recorded, but the contract stays
+    in force (Art. 47: no objection within 15 days, and it took effect)."""
+
+    objections: tuple[str, ...]
+    reviewed_on: date
+
+
+@dataclass(frozen=True)
 class ContractPublished:
     published_on: date
     channel: str
@@ -512,6 +536,8 @@ def _registry() -> EventRegistry:
         ContractFiledForReview,
         ReviewObjectionRaised,
         ContractTookEffect,
+        ContractEffectWithdrawn,
+        LateReviewOpinionNoted,
         ContractPublished,
         RenewalWindowOpened,
         ContractExpired,

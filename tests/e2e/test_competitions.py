@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
@@ -11,6 +11,7 @@ from nameko.standalone.rpc import ClusterRpcProxy
 from nameko.testing.services import worker_factory
 
 from services.competitions import service as competitions
+from services.competitions.domain import SAFETY, safety_stream
 from services.competitions.events import EVENTS
 from shared.config import DatabaseConfig
 from shared.db import open_pool
@@ -350,5 +351,44 @@ def test_only_the_nominating_units_congress_endorses_a_nomination(
         assert view["nominations"] == {"P-N": "pending"}
         worker("system:competitions").on_resolution_adopted(resolution("K-U", "U"))
         assert worker("honours-1").selection("MW-U")["nominations"] == {"P-N": "eligible"}
+    finally:
+        pool.close()
+
+
+def test_a_safety_agreement_whose_effect_orgs_withdrew_no_longer_counts(
+    db_config: DatabaseConfig,
+) -> None:
+    """F13: 人社's timely objection arrived after orgs' timer: the agreement never counted."""
+    pool = open_pool(db_config.service_dsn, min_size=1, max_size=4)
+    store = ServiceStore(EventStore(pool, EVENTS), "competitions")
+    worker = worker_factory(
+        competitions.Competitions,
+        store=store,
+        context=CallContext(actor="system:competitions", call_id=uuid.uuid4().hex),
+        clock=SettableClock(None),
+    )
+
+    def from_orgs(event_type: str, data: dict[str, Any]) -> Envelope:
+        now = datetime.now(UTC)
+        return Envelope(
+            str(uuid.uuid4()), event_type, 1, "orgs", "Contract-CC-S", 1, 1, now,
+            None, None, "system:orgs", data, "0" * 64,
+        )  # fmt: skip
+
+    contract = {"contract_id": "CC-S", "employer_ids": ["E-S"], "kind": "safety"}
+    try:
+        effective = {**contract, "effective_on": "2026-07-01", "expires_on": "2029-07-01"}
+        worker.on_contract_in_force(from_orgs("ContractTookEffect", effective))
+        agreements = load_stream(store.store, SAFETY, safety_stream("E-S")).state
+        assert agreements.in_force(date(2026, 8, 1))
+        withdrawn = {
+            **contract,
+            "effective_on": "2026-07-01",
+            "union_id": "U",
+            "reviewed_on": "2026-07-15",
+        }
+        worker.on_contract_withdrawn(from_orgs("ContractEffectWithdrawn", withdrawn))
+        agreements = load_stream(store.store, SAFETY, safety_stream("E-S")).state
+        assert not agreements.in_force(date(2026, 8, 1))
     finally:
         pool.close()

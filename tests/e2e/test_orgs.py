@@ -310,6 +310,21 @@ def test_a_contract_filed_without_objection_takes_effect_after_fifteen_days(mq: 
     (took,) = mq.data_of("orgs", "ContractTookEffect")
     assert took["basis"] == "no objection"
 
+    # 人社's objection, dated on the last review day, arrives after the timer acted: the
+    # contract never lawfully took effect. One dated later would only be noted.
+    review = {"contract_id": "CC-1", "employer_id": FIRM, "opinion": "objections"}
+    last_day = (today + timedelta(days=15)).isoformat()
+    inbound(
+        mq,
+        "hrss.CollectiveContractReviewed",
+        {**review, "objections": ["工时条款"], "reviewed_on": last_day},
+        "rv-late",
+    )
+    wait_for("the withdrawal", lambda: mq.count("orgs", "ContractEffectWithdrawn") == 1)
+    contract = call(mq, CHAIR, "orgs", "collective_contract", "CC-1")
+    assert (contract["status"], contract["effective_on"]) == ("negotiating", None)
+    assert mq.count("orgs", "ReviewObjectionRaised") == 1
+
 
 def _congress(mq: World, congress_id: str, union_id: str) -> None:
     call(

@@ -14,10 +14,15 @@ from services.competitions.domain import (
     NoteEndorsement,
     NoteSafetyAgreement,
     SafetyAgreements,
+    WithdrawSafetyAgreement,
     endorsement_stream,
     safety_stream,
 )
-from services.competitions.events import CongressEndorsementNoted, SafetyAgreementNoted
+from services.competitions.events import (
+    CongressEndorsementNoted,
+    SafetyAgreementNoted,
+    SafetyAgreementWithdrawn,
+)
 from tests.unit.competitions.kit import kinds, run_with
 
 EFFECTIVE = date(2025, 7, 1)
@@ -88,6 +93,21 @@ def test_rule_a_renewed_contract_with_a_new_effective_date_is_noted_again() -> N
     state, events = safety(note(), renewed)
     assert kinds(events) == ["SafetyAgreementNoted", "SafetyAgreementNoted"]
     assert state.in_force(date(2030, 1, 1))
+
+
+def test_rule_a_withdrawn_agreement_no_longer_counts_and_is_not_noted_again() -> None:
+    withdraw = WithdrawSafetyAgreement("E1", "CC-7", EFFECTIVE)
+    state, events = safety(note(), withdraw, withdraw, note())
+    assert events[1:] == [SafetyAgreementWithdrawn("E1", "CC-7", EFFECTIVE)]
+    assert not state.in_force(EFFECTIVE)
+    # The withdrawal delivered before the note: the note is ignored when it comes.
+    state, events = safety(withdraw, note())
+    assert kinds(events) == ["SafetyAgreementWithdrawn"]
+    assert state.agreements == ()
+    # The same contract in force again from a new day (signed and filed anew) counts.
+    again = note(effective=EFFECTIVE + timedelta(days=40))
+    state, _ = safety(note(), withdraw, again)
+    assert state.in_force(EFFECTIVE + timedelta(days=40))
 
 
 def test_rule_safety_agreements_refuse_other_commands() -> None:
