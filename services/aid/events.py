@@ -509,6 +509,16 @@ class RecuperationNominated:
 
 
 @dataclass(frozen=True)
+class RecuperationPriorityRaised:
+    """A nominee who ranks higher now (e.g. registered a model worker since, flow F8)."""
+
+    person_id: str
+    from_priority: str
+    to_priority: str
+    raised_by: str
+
+
+@dataclass(frozen=True)
 class RecuperationParticipantsApproved:
     person_ids: tuple[str, ...]
     waitlisted: tuple[str, ...]
@@ -639,6 +649,10 @@ def _registry() -> EventRegistry:
             "fiscal_year": _year(),
         },
         RecuperationNominated: {"priority": one_of("model_worker", "front_line", "general")},
+        RecuperationPriorityRaised: {
+            "from_priority": one_of("front_line", "general"),
+            "to_priority": one_of("model_worker", "front_line"),
+        },
         RecuperationSettled: {"amount_fen": money()},
         MembershipNoted: {"status": one_of("active", "lapsed", "withdrawn", "expelled")},
     }
@@ -702,6 +716,7 @@ def _registry() -> EventRegistry:
         LegalAidConcluded,
         RecuperationPlanned,
         RecuperationNominated,
+        RecuperationPriorityRaised,
         RecuperationParticipantsApproved,
         RecuperationFundingAnswered,
         RecuperationCompleted,

@@ -39,6 +39,7 @@ from services.aid.events import (
     RecuperationNominated,
     RecuperationParticipantsApproved,
     RecuperationPlanned,
+    RecuperationPriorityRaised,
     RecuperationSettled,
     SubsistenceAllowanceNoted,
 )
@@ -590,6 +591,11 @@ def evolve_recuperation(s: Recuperation, e: object) -> Recuperation:
             )
         case RecuperationNominated():
             return replace(s, nominated=(*s.nominated, (e.person_id, e.priority)))
+        case RecuperationPriorityRaised():
+            raised = tuple(
+                (p, e.to_priority if p == e.person_id else priority) for p, priority in s.nominated
+            )
+            return replace(s, nominated=raised)
         case RecuperationParticipantsApproved():
             return replace(s, status="approved", approved=e.person_ids, funding="pending")
         case RecuperationFundingAnswered():
@@ -620,9 +626,13 @@ def decide_recuperation(c: object, s: Recuperation) -> list[object]:
             ]
         case Nominate():
             _need(s.status, c, "planned")
-            if any(p == c.person_id for p, _ in s.nominated):
-                return []
-            return [RecuperationNominated(c.person_id, c.priority, c.by)]
+            had = dict(s.nominated).get(c.person_id)
+            if had is None:
+                return [RecuperationNominated(c.person_id, c.priority, c.by)]
+            if PRIORITY.index(c.priority) < PRIORITY.index(had):
+                # Ranks higher now; the place in the nomination order is kept.
+                return [RecuperationPriorityRaised(c.person_id, had, c.priority, c.by)]
+            return []  # nominated already, as high or higher
         case ApproveParticipants():
             _need(s.status, c, "planned")
             ranked = sorted(enumerate(s.nominated), key=lambda x: (PRIORITY.index(x[1][1]), x[0]))

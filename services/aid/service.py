@@ -858,7 +858,8 @@ class Aid(UnionService):
     ) -> None:
         for programme in projections.recuperation_programmes(self.store.store, year, conn):
             c = pg.Nominate(person_id, "model_worker", actor)
-            self._recuperation(programme, c, f"nominate:{person_id}", conn)
+            # Not the nomination's own key: one made earlier at a lower priority is raised.
+            self._recuperation(programme, c, f"model-worker:{person_id}", conn)
 
     @reliable_event_handler("competitions", "ModelWorkerHardshipFlagged")
     def on_model_worker_hardship(self, envelope: Envelope) -> None:

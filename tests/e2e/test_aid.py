@@ -401,10 +401,13 @@ def test_orgs_and_competitions_events_move_files_open_legal_aid_and_model_worker
             "per_person_fen": 300_000,
         },
     )
+    general = {"programme_id": f"rest-{YEAR}", "person_id": "P-8", "priority": "general"}
+    call(mq, CASEWORKER, "nominate_for_recuperation", general)
     orgs_events, competitions_events = EventRegistry(), EventRegistry()
     for name in ("MemberTransferred", "ContractViolationReported"):
         orgs_events.register(name, Loose)
-    competitions_events.register("ModelWorkerHardshipFlagged", Loose)
+    for name in ("ModelWorkerHardshipFlagged", "ModelWorkerRegistered"):
+        competitions_events.register(name, Loose)
     with (
         mq.store("orgs", orgs_events) as orgs,
         mq.store("competitions", competitions_events) as competitions,
@@ -445,6 +448,12 @@ def test_orgs_and_competitions_events_move_files_open_legal_aid_and_model_worker
             ANY_VERSION,
             {"actor": "honours-1"},
         )
+        competitions.append(
+            "ModelWorker-P-8",
+            [NewEvent("ModelWorkerRegistered", {"person_id": "P-8", "level": "city"})],
+            ANY_VERSION,
+            {"actor": "honours-1"},
+        )
         wait_for("the file moved", lambda: mq.count("aid", "HardshipFileTransferred") == 1)
         wait_for("two legal aid cases", lambda: mq.count("aid", "LegalAidRequested") == 2)
         wait_for("the model worker's case", lambda: mq.count("aid", "AidRequested") == 1)
@@ -469,8 +478,12 @@ def test_orgs_and_competitions_events_move_files_open_legal_aid_and_model_worker
         "requested",
         "hardship_aid",
     )
-    (nominated,) = mq.data_of("aid", "RecuperationNominated")
-    assert (nominated["person_id"], nominated["priority"]) == ("P-6", "model_worker")
+    nominated = {n["person_id"]: n["priority"] for n in mq.data_of("aid", "RecuperationNominated")}
+    assert nominated == {"P-8": "general", "P-6": "model_worker"}
+    # Nominated as general, registered a model worker since: ranks first now (F8).
+    wait_for("P-8 raised", lambda: mq.count("aid", "RecuperationPriorityRaised") == 1)
+    (raised,) = mq.data_of("aid", "RecuperationPriorityRaised")
+    assert (raised["person_id"], raised["to_priority"]) == ("P-8", "model_worker")
 
 
 def test_erasing_a_person_shreds_their_mutual_aid_claims_and_a_refiled_claim_keeps_its_figures(

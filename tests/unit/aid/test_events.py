@@ -124,6 +124,15 @@ SCENARIOS: list[tuple[str, Decider[object, Any, object], tuple[object, ...]]] = 
     ("legal aid", LEGAL_AID, legal.FULL_PATH),
     ("legal aid: declined", LEGAL_AID, (legal.REQUEST, DecideLegalAid(False, "legal-1", "no"))),
     ("recuperation", RECUPERATION, recuperation.FULL_PATH),
+    (
+        "recuperation: a nominee registered a model worker since",
+        RECUPERATION,
+        (
+            recuperation.PLAN,
+            recuperation.nominate("p1", "general"),
+            recuperation.nominate("p1", "model_worker"),
+        ),
+    ),
     ("person", PERSON, people.PERSON_PATH),
     ("subject", SUBJECT, people.SUBJECT_PATH),
     ("allowance", ALLOWANCE, people.ALLOWANCE_PATH),

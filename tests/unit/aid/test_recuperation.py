@@ -18,6 +18,7 @@ from services.aid.events import (
     RecuperationNominated,
     RecuperationParticipantsApproved,
     RecuperationPlanned,
+    RecuperationPriorityRaised,
     RecuperationSettled,
 )
 from services.aid.programmes import (
@@ -98,10 +99,23 @@ def test_rule_everyone_fits_when_nominations_are_within_the_quota() -> None:
     )
 
 
-def test_rule_a_person_is_nominated_once_at_their_first_priority() -> None:
-    state, events = run(PLAN, nominate("p1", "general"), nominate("p1", "model_worker"))
-    assert events[-1] == RecuperationNominated("p1", "general", "chair-1")
-    assert state.nominated == (("p1", "general"),)
+def test_rule_a_person_is_nominated_once_and_a_higher_priority_later_raises_theirs() -> None:
+    """A worker nominated as general who is registered a model worker since ranks first."""
+    state, events = run(
+        PLAN,
+        nominate("p1", "general"),
+        nominate("p2", "front_line"),
+        nominate("p1", "model_worker"),
+        nominate("p1", "general"),
+    )
+    assert events[1:] == [
+        RecuperationNominated("p1", "general", "chair-1"),
+        RecuperationNominated("p2", "front_line", "chair-1"),
+        RecuperationPriorityRaised("p1", "general", "model_worker", "chair-1"),
+    ]
+    assert state.nominated == (("p1", "model_worker"), ("p2", "front_line"))
+    _, events = run(PLAN, nominate("p1", "model_worker"), nominate("p1", "model_worker"))
+    assert kinds(events) == ["RecuperationPlanned", "RecuperationNominated"]
 
 
 def test_rule_nominations_close_when_participants_are_approved() -> None:
