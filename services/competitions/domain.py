@@ -53,6 +53,7 @@ from services.competitions.events import (
     StudioSubsidyPending,
     StudioSubsidyRequested,
     StudioSubsidyReserved,
+    StudioSubsidySuperseded,
 )
 from services.competitions.honours import level_at_least
 from shared.decider import Decider
@@ -526,6 +527,8 @@ class Studio:
     subsidy_basis: str = ""
     subsidy_version: str = ""
     """The last request's basis (new, reconfirmed) and policy version, for asking again."""
+    superseded: tuple[tuple[str, int, str], ...] = ()
+    """(request, fiscal year, line) of subsidies given up unpaid: a late yes is released."""
 
 
 @dataclass(frozen=True)
@@ -651,6 +654,9 @@ def evolve_studio(s: Studio, e: object) -> Studio:
             )
         case FundsReservationRequested():
             return replace(s, fiscal_year=e.fiscal_year, line=e.line)
+        case StudioSubsidySuperseded():
+            old = (e.request_id, s.fiscal_year, s.line)
+            return replace(s, subsidy="none", superseded=(*s.superseded, old))
         case StudioSubsidyReserved():
             return replace(s, subsidy="reserved")
         case StudioSubsidyPending():
@@ -694,6 +700,11 @@ def decide_studio(c: object, s: Studio) -> list[object]:
             return _name(c, s)
         case SubsidyAnswer():
             if c.request_id != s.request_id:
+                given_up = [x for x in s.superseded if x[0] == c.request_id]
+                if given_up and c.reserved and not c.lapsed:
+                    # A late yes to a subsidy given up at reconfirmation: give it back.
+                    _, year, line = given_up[0]
+                    return [FundsReleaseRequested(c.request_id, year, line, "superseded")]
                 return []  # an earlier attempt's reply: that attempt was already settled
             if c.lapsed:
                 if s.status not in NAMED or s.subsidy != "reserved":
@@ -811,8 +822,16 @@ def _reconfirm(c: Reconfirm, s: Studio) -> list[object]:
     if missing := [y for y in years if y not in s.projects]:
         raise NotEligible("a studio records at least one project a year", missing_years=missing)
     due = _add_years(c.today, c.reconfirm_years)
+    given_up: list[object] = []
+    if c.subsidy_fen and s.request_id and s.subsidy in ("pending", "refused", "reserved"):
+        given_up.append(StudioSubsidySuperseded(s.request_id, s.subsidy_fen))
+        if s.subsidy in ("pending", "reserved"):
+            given_up.append(
+                FundsReleaseRequested(s.request_id, s.fiscal_year, s.line, "superseded")
+            )
     return [
         StudioReconfirmed(c.today, due),
+        *given_up,
         *_subsidy(
             s,
             c.subsidy_fen,

@@ -288,6 +288,15 @@ class StudioSubsidyRequested:
 
 
 @dataclass(frozen=True)
+class StudioSubsidySuperseded:
+    """An earlier subsidy still unpaid when the reconfirmation's is requested: that year's
+    line can no longer pay it, so it is given up (and any reservation released)."""
+
+    request_id: str
+    amount_fen: int
+
+
+@dataclass(frozen=True)
 class StudioSubsidyReserved:
     request_id: str
     amount_fen: int
@@ -430,6 +439,7 @@ def _registry() -> EventRegistry:
         StudioNamed,
         StudioApplicationRefused,
         StudioSubsidyRequested,
+        StudioSubsidySuperseded,
         StudioSubsidyReserved,
         StudioSubsidyPending,
         StudioSubsidyPaid,

@@ -45,6 +45,7 @@ from services.competitions.events import (
     StudioSubsidyPending,
     StudioSubsidyRequested,
     StudioSubsidyReserved,
+    StudioSubsidySuperseded,
 )
 from services.competitions.honours import LEVELS, level_at_least
 from tests.unit.competitions.kit import kinds, number, recorded, run_with, text, version, walk
@@ -436,7 +437,7 @@ def test_rule_reconfirmation_needs_a_project_in_every_year_since_naming() -> Non
 
 
 def test_rule_the_current_year_needs_no_project_yet() -> None:
-    state, events = run(*NAMED, *PROJECTS, FLAG, reconfirm())
+    state, events = run(*DUE_PATH, reconfirm())
     assert events[-3:] == [
         StudioReconfirmed(DUE, date(2032, 3, 2)),
         StudioSubsidyRequested(
@@ -451,6 +452,27 @@ def test_rule_the_current_year_needs_no_project_yet() -> None:
         False,
         date(2032, 3, 2),
     )
+
+
+@pytest.mark.parametrize(
+    ("before", "released"),
+    [((), True), ((yes(),), True), ((no(),), False)],
+    ids=["asked", "reserved", "refused by funds"],
+)
+def test_rule_an_unpaid_subsidy_is_given_up_when_the_reconfirmation_asks_for_its_own(
+    before: tuple[object, ...], released: bool
+) -> None:
+    state, events = run(*NAMED, *before, *PROJECTS, FLAG, reconfirm())
+    given_up = events[events.index(StudioReconfirmed(DUE, date(2032, 3, 2))) + 1 :]
+    release = [FundsReleaseRequested(R1, 2026, LINE, "superseded")] if released else []
+    assert given_up[: 1 + len(release)] == [StudioSubsidySuperseded(R1, NEW["city"]), *release]
+    assert kinds(given_up)[-2:] == ["StudioSubsidyRequested", "FundsReservationRequested"]
+    assert (state.request_id, state.subsidy) == (R2, "pending")
+    # funds' late yes to the given-up request is given back; a late no changes nothing.
+    _, events = run(*NAMED, *before, *PROJECTS, FLAG, reconfirm(), yes(R1))
+    assert events[-1] == FundsReleaseRequested(R1, 2026, LINE, "superseded")
+    _, events = run(*NAMED, *before, *PROJECTS, FLAG, reconfirm(), no(R1))
+    assert kinds(events)[-1] == "FundsReservationRequested"
 
 
 def test_rule_a_reconfirmed_studio_falls_due_again_after_the_next_period() -> None:
