@@ -83,6 +83,30 @@ CONFIRM_TIMEOUT: Final = 10.0
 """Seconds to wait for the broker to confirm a retry or dead letter (then requeue)."""
 
 
+MAX_LOGGED_BODY: Final = 65536
+
+
+def message_identity(message: Any) -> dict[str, Any]:
+    """The message's id and, for another service's event, its source, type, stream and
+    position: read only on the rare paths that log (retries, dead letters)."""
+    found: dict[str, Any] = {}
+    properties = getattr(message, "properties", None) or {}
+    if properties.get("message_id"):
+        found["message_id"] = str(properties["message_id"])
+    body = getattr(message, "body", None)
+    if isinstance(body, bytes | str) and len(body) <= MAX_LOGGED_BODY:
+        try:
+            envelope = json.loads(body)
+        except ValueError:
+            return found
+        if isinstance(envelope, dict):
+            for key in ("source", "event_type", "stream_id", "position"):
+                value = envelope.get(key)
+                if isinstance(value, str | int) and not isinstance(value, bool):
+                    found[key] = value
+    return found
+
+
 def _setting(config: dict[str, Any], key: str, default: Any) -> Any:
     """A container config key, overridable by the environment variable of the same name."""
     return os.environ.get(key, config.get(key, default))
@@ -622,7 +646,10 @@ class _ReliableEntrypoint(Consumer):  # type: ignore[misc]
             # unacked, it comes back when the consumer reconnects (the inbox
             # absorbs what was already done).
             log.warning(
-                "%s: could not settle a message (%s); it will be redelivered", self.queue.name, exc
+                "%s: could not settle a message (%s); it will be redelivered",
+                self.queue.name,
+                exc,
+                extra=message_identity(message),
             )
 
     def retry(self, message: Any, attempts: int, detail: str) -> None:
@@ -638,6 +665,7 @@ class _ReliableEntrypoint(Consumer):  # type: ignore[misc]
             attempts,
             detail,
             delay,
+            extra=message_identity(message),
         )
         RETRIES.labels(self.queue.name).inc()
         self._forward(message, retry_queue(self.queue.name), headers, expiration=str(delay))
@@ -656,7 +684,9 @@ class _ReliableEntrypoint(Consumer):  # type: ignore[misc]
             ATTEMPTS_HEADER: attempts,
             "x-union-dead-lettered-at": datetime.now(UTC).isoformat(),
         }
-        log.error("%s: dead-lettered to %s (%s)", queue, target, refused)
+        log.error(
+            "%s: dead-lettered to %s (%s)", queue, target, refused, extra=message_identity(message)
+        )
         DEAD_LETTERS.labels(queue, refused.reason).inc()
         self._forward(message, target, headers)
 

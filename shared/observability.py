@@ -105,8 +105,14 @@ def metrics_response(
     return 200, {"Content-Type": CONTENT_TYPE_LATEST}, generate_latest().decode()
 
 
+MESSAGE_FIELDS: Final = ("message_id", "source", "event_type", "stream_id", "position")
+"""What a log line about one message names when it is known (``extra=`` of the call):
+an operator finds the message in the dead-letter queue, and the event in its log."""
+
+
 class JsonFormatter(logging.Formatter):
-    """One JSON object per line: time, level, logger, message, and the worker's context."""
+    """One JSON object per line: time, level, logger, message, the worker's context, and
+    the message the line is about."""
 
     def format(self, record: logging.LogRecord) -> str:
         entry: dict[str, Any] = {
@@ -115,6 +121,7 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "message": record.getMessage(),
             **(_context.get() or {}),
+            **{f: getattr(record, f) for f in MESSAGE_FIELDS if hasattr(record, f)},
         }
         if record.exc_info:
             entry["error"] = self.formatException(record.exc_info)
