@@ -707,7 +707,11 @@ class _ReliableEntrypoint(Consumer):  # type: ignore[misc]
             # The broker refused this copy itself (a property or header it will
             # not take), not the connection: forward the body with our headers
             # only, so the message cannot loop forever.
-            log.exception("%s: the broker refused the copy; forwarding it bare", self.queue.name)
+            log.exception(
+                "%s: the broker refused the copy; forwarding it bare",
+                self.queue.name,
+                extra=message_identity(message),
+            )
             bare = amqp.Message(
                 message.body,
                 application_headers={k: v for k, v in headers.items() if k.startswith("x-union-")},
@@ -731,7 +735,12 @@ class _ReliableEntrypoint(Consumer):  # type: ignore[misc]
 
     def _requeue_later(self, message: Any, routing_key: str) -> None:
         # Not forwarded, so not acked: the broker will deliver it again.
-        log.exception("%s: could not forward to %s; requeueing", self.queue.name, routing_key)
+        log.exception(
+            "%s: could not forward to %s; requeueing",
+            self.queue.name,
+            routing_key,
+            extra=message_identity(message),
+        )
         time.sleep(1)  # green under nameko; eases a requeue loop while the broker is down
         self._settle(message, ack=False)
 

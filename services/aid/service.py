@@ -656,7 +656,9 @@ class Aid(UnionService):
         if self._person(p["person_id"]).model_worker:
             priority = "model_worker"  # registered by competitions (flow F8)
         c = pg.Nominate(p["person_id"], priority, self._actor())
-        return self._recuperation(p["programme_id"], c, f"nominate:{p['person_id']}")
+        # The priority is part of the call: nominated again higher, it is raised.
+        key = f"nominate:{p['person_id']}:{priority}"
+        return self._recuperation(p["programme_id"], c, key)
 
     @rpc
     def approve_recuperation(self, payload: dict[str, Any]) -> dict[str, Any]:

@@ -748,6 +748,9 @@ class CongressVote:
     congress_id: str
     congress_union_id: str
     """The union whose congress voted: it must be the contract's union."""
+    congress_kind: str
+    congress_unit_id: str
+    """An enterprise congress is one employer's: that employer must be bound by the contract."""
     voted_on: date
     total_delegates: int
     present: int
@@ -900,6 +903,13 @@ def decide_contract(c: object, s: Contract) -> list[object]:
                 raise WrongCongress(
                     f"congress {c.congress_id} belongs to union {c.congress_union_id},"
                     f" not to {s.union_id}, the contract's union",
+                    field="congress_id",
+                )
+            if c.congress_kind == "enterprise" and c.congress_unit_id not in s.employer_ids:
+                # A joint union's employers each have their own congress (联合基层工会).
+                raise WrongCongress(
+                    f"congress {c.congress_id} is {c.congress_unit_id}'s, an employer the"
+                    " contract does not bind",
                     field="congress_id",
                 )
             return [_vote(c)]

@@ -371,6 +371,8 @@ class Orgs(UnionService):
             c = d.CongressVote(
                 p["congress_id"],
                 congress.union_id,
+                congress.kind,
+                congress.unit_id,
                 p["voted_on"],
                 len(congress.delegate_ids),
                 p["present"],

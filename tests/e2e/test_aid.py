@@ -403,6 +403,9 @@ def test_orgs_and_competitions_events_move_files_open_legal_aid_and_model_worker
     )
     general = {"programme_id": f"rest-{YEAR}", "person_id": "P-8", "priority": "general"}
     call(mq, CASEWORKER, "nominate_for_recuperation", general)
+    call(mq, CASEWORKER, "nominate_for_recuperation", general)  # a retry records nothing
+    front = {**general, "priority": "front_line"}  # nominated again, higher: raised
+    call(mq, CASEWORKER, "nominate_for_recuperation", front)
     orgs_events, competitions_events = EventRegistry(), EventRegistry()
     for name in ("MemberTransferred", "ContractViolationReported"):
         orgs_events.register(name, Loose)
@@ -481,9 +484,12 @@ def test_orgs_and_competitions_events_move_files_open_legal_aid_and_model_worker
     nominated = {n["person_id"]: n["priority"] for n in mq.data_of("aid", "RecuperationNominated")}
     assert nominated == {"P-8": "general", "P-6": "model_worker"}
     # Nominated as general, registered a model worker since: ranks first now (F8).
-    wait_for("P-8 raised", lambda: mq.count("aid", "RecuperationPriorityRaised") == 1)
-    (raised,) = mq.data_of("aid", "RecuperationPriorityRaised")
-    assert (raised["person_id"], raised["to_priority"]) == ("P-8", "model_worker")
+    wait_for("P-8 raised", lambda: mq.count("aid", "RecuperationPriorityRaised") == 2)
+    raised = [
+        (r["from_priority"], r["to_priority"])
+        for r in mq.data_of("aid", "RecuperationPriorityRaised")
+    ]
+    assert raised == [("general", "front_line"), ("front_line", "model_worker")]
 
 
 def test_erasing_a_person_shreds_their_mutual_aid_claims_and_a_refiled_claim_keeps_its_figures(

@@ -87,7 +87,9 @@ FILE = File(FILED_ON, REVIEW_DAYS)
 def vote(
     total: int = 40, present: int = 30, yes: int = 25, no: int = 5, abstain: int = 0
 ) -> CongressVote:
-    return CongressVote("CG1", "U1", date(2026, 5, 20), total, present, yes, no, abstain, QUORUM)
+    return CongressVote(
+        "CG1", "U1", "enterprise", "E1", date(2026, 5, 20), total, present, yes, no, abstain, QUORUM
+    )
 
 
 def deadlines(today: date) -> ContractDeadlines:
@@ -372,10 +374,17 @@ def test_rule_votes_beyond_those_present_or_delegates_are_refused(
 
 
 def test_rule_only_the_contract_unions_congress_votes_on_it() -> None:
-    other = CongressVote("CG9", "U9", date(2026, 5, 20), 40, 30, 25, 5, 0, QUORUM)
+    day = date(2026, 5, 20)
+    other = CongressVote("CG9", "U9", "enterprise", "E1", day, 40, 30, 25, 5, 0, QUORUM)
     with pytest.raises(WrongCongress) as refused:
         run(*DRAFTED, other)
     assert refused.value.details == {"field": "congress_id"}
+    # The union's own, but another employer's congress (a joint union): not the workers bound.
+    unbound = CongressVote("CG2", "U1", "enterprise", "E2", day, 40, 30, 25, 5, 0, QUORUM)
+    with pytest.raises(WrongCongress):
+        run(*DRAFTED, unbound)
+    regional = CongressVote("CG3", "U1", "regional", "R-341522", day, 40, 30, 25, 5, 0, QUORUM)
+    assert run(*DRAFTED, regional)[0].status == "adopted"
     state, _ = run(*DRAFTED, vote())
     assert state.status == "adopted"
 
