@@ -348,6 +348,8 @@ class EndUnion:
     approver_role: str
     on: date
     into_union_id: str | None = None
+    into_status: str = ""
+    """The status of the union merged into (the adapter reads it): it must be active."""
 
 
 HIGHER_UNION_ROLES = ("organising_staff", "leader")
@@ -459,6 +461,12 @@ def decide_union(c: object, s: Union) -> list[object]:
             if c.into_union_id is not None:
                 if c.into_union_id == s.union_id:
                     raise InvalidTransition("a union cannot merge into itself")
+                if c.into_status not in ACTIVE_UNION:
+                    raise InvalidTransition(
+                        f"union {c.into_union_id} is not an active union to merge into",
+                        field="into_union_id",
+                        status=c.into_status or "none",
+                    )
                 return [UnionMerged(s.union_id, c.into_union_id, c.reason, c.approver, c.on)]
             return [UnionDissolved(s.union_id, c.reason, c.approver, c.on)]
     raise TypeError(f"not a union command: {c!r}")

@@ -9,6 +9,8 @@ from collections import Counter, defaultdict
 from datetime import date, datetime
 from typing import Any
 
+import psycopg
+
 from services.orgs import democracy as dm
 from services.orgs import domain as d
 from shared.decider import load
@@ -87,6 +89,17 @@ def union_tree(store: EventStore) -> list[dict[str, Any]]:
         view = union_view(load(store, d.UNION, d.union_stream(union_id)).state)
         out.append({**view, "active_members": members.get(union_id, 0)})
     return out
+
+
+def employers_of(
+    store: EventStore, union_id: str, conn: psycopg.Connection | None = None
+) -> list[str]:
+    """Employers whose union is ``union_id`` now, by their own streams (a merger moves them)."""
+    return [
+        employer_id
+        for employer_id in keys(store, "Employer", conn)
+        if load(store, d.EMPLOYER, d.employer_stream(employer_id), conn).state.union_id == union_id
+    ]
 
 
 def coverage(store: EventStore) -> dict[str, Any]:

@@ -169,14 +169,17 @@ class Orgs(UnionService):
     def end_union(self, payload: dict[str, Any]) -> dict[str, Any]:
         """Merge (with ``into_union_id``) or dissolve, for a lawful reason, approved above."""
         p = load(cmd.Ending(), payload, "end_union")
-        c = d.EndUnion(
-            p["reason"], self._actor(), self.context.role or "", p["on"], p["into_union_id"]
-        )
+        into = p["into_union_id"]
         with self._tx() as conn:
+            into_status = self._union_state(into, conn).status if into else ""
+            c = d.EndUnion(
+                p["reason"], self._actor(), self.context.role or "", p["on"], into, into_status
+            )
             done = self._union_exec(p["union_id"], c, "end", conn)
-            # Coverage counts employers by their own streams: they follow the ending.
-            hand_over = d.HandOverUnion(p["union_id"], p["into_union_id"], p["reason"], p["on"])
-            for employer in done.state.employer_ids:
+            # Coverage counts employers by their own streams: they follow the ending. Not
+            # only the founding employers: those of unions merged into this one too.
+            hand_over = d.HandOverUnion(p["union_id"], into, p["reason"], p["on"])
+            for employer in projections.employers_of(self.store.store, p["union_id"], conn):
                 stream = d.employer_stream(employer)
                 self._execute(d.EMPLOYER, stream, hand_over, f"end:{p['union_id']}", conn)
         return projections.union_view(done.state)

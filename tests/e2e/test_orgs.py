@@ -172,13 +172,23 @@ def test_founding_a_union_refunds_the_fund_and_the_education_sector_reaches_fund
         "JM-JM-2026-1",
     )
 
-    # Dissolved: its employer counts as having no union again, and is a target again.
-    ending = {"union_id": "U-1", "reason": "reorganised_by_higher_union", "on": "2026-11-02"}
+    # Merged into U-2, the firm is U-2's; merging into a union that does not exist is refused.
+    merger = {"union_id": "U-1", "reason": "employer_merged", "on": "2026-11-01"}
+    with pytest.raises(RemoteUnionError) as nowhere:
+        call(mq, ORGANISER, "orgs", "end_union", {**merger, "into_union_id": "U-404"})
+    assert nowhere.value.code == "InvalidTransition"
+    merged = call(mq, ORGANISER, "orgs", "end_union", {**merger, "into_union_id": "U-2"})
+    assert merged["status"] == "merged"
+    coverage = call(mq, ORGANISER, "orgs", "coverage")
+    assert coverage["by_kind"]["non_public_enterprise"] == {"with_union": 1, "without": 0}
+    # U-2 dissolved: the firm it took over has no union again, and is a target again.
+    ending = {"union_id": "U-2", "reason": "reorganised_by_higher_union", "on": "2026-11-02"}
     assert call(mq, ORGANISER, "orgs", "end_union", ending)["status"] == "dissolved"
     coverage = call(mq, ORGANISER, "orgs", "coverage")
     assert coverage["by_kind"]["non_public_enterprise"] == {"with_union": 0, "without": 1}
     assert coverage["open_targets"] == [FIRM]
-    assert mq.count("orgs", "EmployerUnionEnded") == 1
+    ended = {e["union_id"] for e in mq.data_of("orgs", "EmployerUnionEnded")}
+    assert ended == {"U-2"} and mq.count("orgs", "EmployerUnionEnded") == 2  # firm and school
 
 
 def test_a_contract_filed_without_objection_takes_effect_after_fifteen_days(mq: World) -> None:

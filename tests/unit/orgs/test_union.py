@@ -87,8 +87,9 @@ def end(
     role: str = "leader",
     into: str | None = None,
     on: date = date(2027, 1, 10),
+    into_status: str = "founded",
 ) -> EndUnion:
-    return EndUnion(reason, "leader-1", role, on, into)
+    return EndUnion(reason, "leader-1", role, on, into, into_status if into else "")
 
 
 FOUNDED: tuple[object, ...] = (approve(), found())
@@ -411,6 +412,15 @@ def test_rule_merging_or_dissolving_needs_the_higher_unions_approval(into: str |
 def test_rule_a_union_cannot_merge_into_itself() -> None:
     with pytest.raises(InvalidTransition):
         run(*FOUNDED, end("employer_merged", into="U1"))
+
+
+def test_rule_a_union_merges_only_into_an_active_union() -> None:
+    for status in ("", "preparatory", "merged", "dissolved"):
+        with pytest.raises(InvalidTransition) as refused:
+            run(*FOUNDED, end("employer_merged", into="U2", into_status=status))
+        assert refused.value.details["field"] == "into_union_id"
+    state, _ = run(*FOUNDED, end("employer_merged", into="U2", into_status="registered"))
+    assert state.status == "merged"
 
 
 def test_rule_an_ended_union_is_not_ended_again() -> None:
