@@ -225,6 +225,13 @@ class Vault:
             result[field] = json.loads(plaintext)
         return result
 
+    def hold(self, conn: psycopg.Connection, subject_id: str) -> None:
+        """Take the subject's lock until the caller's transaction ends (``put`` takes the
+        same one), so a check of what is held and the write that depends on it are not
+        interleaved with another writer of the subject."""
+        _check_name(subject_id, "subject_id")
+        _lock(conn, subject_id)
+
     def refs(
         self, conn: psycopg.Connection, subject_id: str, fields: Iterable[str]
     ) -> tuple[str, ...]:

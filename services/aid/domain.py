@@ -182,6 +182,8 @@ class SubmitApplication:
     causes: tuple[str, ...]
     temporary: bool
     exclusions: tuple[str, ...]
+    exclusions_ref: tuple[str, ...]
+    """Where the vault keeps them for this application (the log never holds the codes)."""
     migrant: bool
     member_active: bool
     personal_fields: tuple[str, ...]
@@ -369,22 +371,24 @@ def decide_file(c: object, s: File) -> list[object]:
             if any(x in EXCLUSIONS for x in c.exclusions):
                 # Which ones applied is the household's financial situation: the vault
                 # keeps the codes with the application (the adapter puts them there).
-                opinion = "a property exclusion applies (vault field property_exclusions)"
-                rejected = HardshipApplicationRejected("submission", "Excluded", opinion)
+                opinion = "a property exclusion applies"
+                rejected = HardshipApplicationRejected(
+                    "submission", "Excluded", opinion, c.exclusions_ref
+                )
                 return [submitted, rejected]
             if c.migrant and not c.member_active:
                 # 困难农民工 must be union members (domain §2.1 A1, flow F4).
                 opinion = "a migrant worker's file needs an active union member"
                 return [
                     submitted,
-                    HardshipApplicationRejected("submission", "NotAMember", opinion),
+                    HardshipApplicationRejected("submission", "NotAMember", opinion, ()),
                 ]
             return [submitted]
         case PreliminaryReview():
             _need(s, c, "submitted")
             if c.passed:
                 return [HardshipApplicationPreliminarilyApproved(c.reviewer, c.opinion)]
-            return [HardshipApplicationRejected("preliminary_review", "Rejected", c.opinion)]
+            return [HardshipApplicationRejected("preliminary_review", "Rejected", c.opinion, ())]
         case RecordHomeVisit():
             _need(s, c, "reviewed", "visited")
             return [
@@ -449,7 +453,7 @@ def decide_file(c: object, s: File) -> list[object]:
             if c.upheld:
                 return [
                     closed,
-                    HardshipApplicationRejected("public_notice", "ObjectionUpheld", c.finding),
+                    HardshipApplicationRejected("public_notice", "ObjectionUpheld", c.finding, ()),
                 ]
             return [closed]
         case EstablishFile():

@@ -62,6 +62,8 @@ class HardshipApplicationRejected:
     stage: str
     reason: str
     opinion: str
+    exclusions_ref: tuple[str, ...]
+    """For ``Excluded``: the vault version (``subject/property_exclusions@n``) decided on."""
 
 
 class _HardshipApplicationRejectedV1(Schema):
@@ -73,7 +75,7 @@ class _HardshipApplicationRejectedV1(Schema):
 
 def _rejected_v2(data: dict[str, Any]) -> dict[str, Any]:
     """v1 → v2: the codes are not carried forward (the raw v1 rows still hold them)."""
-    return {k: v for k, v in data.items() if k != "exclusions"}
+    return {**{k: v for k, v in data.items() if k != "exclusions"}, "exclusions_ref": []}
 
 
 @dataclass(frozen=True)

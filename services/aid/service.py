@@ -63,10 +63,12 @@ class Aid(UnionService):
         p = load(cmd.SubmitApplication(), payload, "submit_application")
         with self._tx() as conn:
             person = self._person(p["applicant_id"], conn)
-            personal = dict(p["personal"])
-            if p["exclusions"]:  # financial situation: the vault's, not the log's
-                personal["property_exclusions"] = sorted(set(p["exclusions"]))
+            # Financial situation: the vault's, not the log's. Written even when empty, so
+            # the newest version is always this application's.
+            exclusions = sorted(set(p["exclusions"]))
+            personal = {**p["personal"], "property_exclusions": exclusions}
             stored = self._put(conn, p["applicant_id"], personal, "hardship application")
+            where = self.vault.refs(conn, p["applicant_id"], ("property_exclusions",))
             c = d.SubmitApplication(
                 p["household_id"],
                 p["applicant_id"],
@@ -74,7 +76,8 @@ class Aid(UnionService):
                 tuple(p["member_ids"]),
                 tuple(p["causes"]),
                 p["temporary"],
-                tuple(p["exclusions"]),
+                tuple(exclusions),
+                where,
                 p["migrant"],
                 person.member_status == "active",
                 stored,
@@ -148,6 +151,8 @@ class Aid(UnionService):
 
         def note(conn: psycopg.Connection) -> None:
             stream = pg.allowance_stream(household)
+            # Held first: two statuses handled at once must not both pass the check below.
+            self.vault.hold(conn, household)
             noted = load_stream(self.store.store, pg.ALLOWANCE, stream, conn).state
             if pg.is_stale(noted, p["effective_on"]):
                 return  # the vault's newest version must stay the current status

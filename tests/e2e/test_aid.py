@@ -286,6 +286,7 @@ def test_erasing_a_subject_shreds_its_data_and_the_chain_still_verifies(mq: Worl
     )
     (rejected,) = mq.data_of("aid", "HardshipApplicationRejected")
     assert rejected["reason"] == "Excluded" and "exclusions" not in rejected
+    assert rejected["exclusions_ref"] == ["P-9/property_exclusions@1"]
     read = {
         "subject_id": "P-9",
         "fields": ["name", "id_number", "property_exclusions"],

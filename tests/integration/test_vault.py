@@ -113,6 +113,30 @@ def test_a_put_commits_or_rolls_back_with_the_callers_transaction(
         assert raw_rows(log, PERSON) == []
 
 
+def test_holding_a_subject_makes_another_writer_wait_for_the_holders_commit(
+    log: LogFixture, vault: Vault
+) -> None:
+    """A check of what is held and the write that depends on it, not interleaved."""
+    written = threading.Event()
+
+    def other_writer() -> None:
+        with log.service() as other, other.transaction():
+            vault.put(other, PERSON, {"name": "李四"})
+        written.set()
+
+    with log.service() as conn:
+        with conn.transaction():
+            vault.hold(conn, PERSON)
+            writer = threading.Thread(target=other_writer)
+            writer.start()
+            assert not written.wait(0.5)  # blocked on the subject's lock
+            vault.put(conn, PERSON, {"name": "张三"})
+        writer.join(timeout=10)
+        assert written.is_set()
+        assert vault.get(conn, PERSON, ["name"]) == {"name": "李四"}  # the later write
+    assert [v for _, v, _ in raw_rows(log, PERSON)] == [1, 2]
+
+
 def test_a_value_that_is_not_json_is_refused_and_nothing_is_written(
     log: LogFixture, vault: Vault
 ) -> None:

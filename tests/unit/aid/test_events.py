@@ -180,7 +180,7 @@ def test_a_v1_rejection_is_read_without_the_exclusions_it_carried() -> None:
     }
     assert EVENTS.current_version("HardshipApplicationRejected") == 2
     decoded = EVENTS.decode("HardshipApplicationRejected", 1, v1)
-    assert decoded == aid_events.HardshipApplicationRejected("submission", "Excluded", "")
+    assert decoded == aid_events.HardshipApplicationRejected("submission", "Excluded", "", ())
 
 
 def test_dates_and_aware_datetimes_survive_the_log_as_such() -> None:

@@ -74,6 +74,7 @@ def submit(
         ("illness", "unemployment"),
         temporary,
         exclusions,
+        ("P1/property_exclusions@1",),
         migrant,
         member_active,
         ("id_number", "bank_account", "per_capita_monthly_income_fen"),
@@ -149,8 +150,10 @@ def test_rule_the_full_procedure_files_the_household_with_the_computed_category(
 def test_rule_each_exclusion_refuses_at_submission(exclusion: str) -> None:
     state, events = run(submit(exclusions=(exclusion,)))
     assert kinds(events) == ["HardshipApplicationSubmitted", "HardshipApplicationRejected"]
-    opinion = "a property exclusion applies (vault field property_exclusions)"
-    assert events[-1] == HardshipApplicationRejected("submission", "Excluded", opinion)
+    rejected = HardshipApplicationRejected(
+        "submission", "Excluded", "a property exclusion applies", ("P1/property_exclusions@1",)
+    )
+    assert events[-1] == rejected
     assert state.status == "rejected"
 
 
@@ -206,7 +209,7 @@ def test_rule_a_new_application_is_allowed_after_an_exclusion() -> None:
 def test_rule_a_preliminary_review_may_reject_with_its_opinion() -> None:
     state, events = run(submit(), PreliminaryReview(False, "income above the line", "chair-1"))
     assert events[-1] == HardshipApplicationRejected(
-        "preliminary_review", "Rejected", "income above the line"
+        "preliminary_review", "Rejected", "income above the line", ()
     )
     assert state.status == "rejected"
 
@@ -290,7 +293,9 @@ def test_rule_an_upheld_objection_rejects_the_application() -> None:
     )
     assert events[-2:] == [
         HardshipPublicNoticeClosed(2, True, "confirmed: second flat"),
-        HardshipApplicationRejected("public_notice", "ObjectionUpheld", "confirmed: second flat"),
+        HardshipApplicationRejected(
+            "public_notice", "ObjectionUpheld", "confirmed: second flat", ()
+        ),
     ]
     assert state.status == "rejected"
 
