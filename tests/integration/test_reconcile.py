@@ -164,6 +164,7 @@ def file_household(w: Logs, household: str, applicant: str) -> None:
             ("illness",),
             False,
             (),
+            (f"{applicant}/property_exclusions@1",),
             False,
             True,
             ("name",),
