@@ -708,6 +708,8 @@ class Contract:
     expires_on: date | None = None
     effect_basis: str = ""
     """How it took effect: 'approved' by 人社, or 'no objection' when the review days ran out."""
+    last_objection: tuple[date, tuple[str, ...]] | None = None
+    """The latest review objection (its date and points): a copy of it sent again is known."""
     renewal_open: bool = False
     reports: tuple[str, ...] = ()
 
@@ -834,7 +836,12 @@ def evolve_contract(s: Contract, e: object) -> Contract:
         case ContractFiledForReview():
             return replace(s, status="under_review", review_ends_on=e.review_ends_on)
         case ReviewObjectionRaised():
-            return replace(s, status="negotiating", review_ends_on=None)
+            return replace(
+                s,
+                status="negotiating",
+                review_ends_on=None,
+                last_objection=(e.reviewed_on, e.objections),
+            )
         case ContractTookEffect():
             return replace(
                 s,
@@ -932,6 +939,9 @@ def decide_contract(c: object, s: Contract) -> list[object]:
         case Reviewed():
             if s.status in IN_FORCE:
                 return _reviewed_in_force(s, c)
+            again = (c.reviewed_on, c.objections) == s.last_objection
+            if c.opinion == "objections" and again and s.status != "under_review":
+                return []  # the same objection sent again (another message id)
             _need(s.status, c, "under_review")
             if c.opinion == "objections":
                 return [ReviewObjectionRaised(c.objections, c.reviewed_on)]

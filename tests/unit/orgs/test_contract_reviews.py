@@ -87,6 +87,15 @@ def test_rule_an_objection_dated_in_time_but_delivered_late_withdraws_the_effect
     assert (state.status, state.effect_basis) == ("effective", "approved")
 
 
+def test_rule_the_same_objection_sent_again_changes_nothing() -> None:
+    effective = ContractDeadlines(REVIEW_ENDS + timedelta(days=1), 90)
+    timely = Reviewed("objections", ("工资条款",), REVIEW_ENDS)
+    assert run(*FILED, effective, timely, timely) == run(*FILED, effective, timely)
+    assert run(*FILED, timely, timely) == run(*FILED, timely)
+    with pytest.raises(InvalidTransition):  # another objection, though, needs a filing
+        run(*FILED, timely, Reviewed("objections", ("工时条款",), REVIEW_ENDS))
+
+
 def test_rule_an_objection_after_an_approval_is_only_noted() -> None:
     approved = Reviewed("approved", (), FILED_ON + timedelta(days=2))
     objection = Reviewed("objections", ("工资条款",), FILED_ON + timedelta(days=3))
