@@ -17,6 +17,9 @@ eventlet.monkey_patch()
 import json  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
+from collections.abc import Callable  # noqa: E402
+
+import psycopg  # noqa: E402
 
 from shared.db import cooperate_with_green_threads, open_pool  # noqa: E402
 from shared.registry import NewEvent  # noqa: E402
@@ -25,21 +28,43 @@ from shared.verify import verify  # noqa: E402
 from tests.kit import META, registry  # noqa: E402
 
 
+def until(what: str, predicate: Callable[[], bool], timeout: float = 10.0) -> None:
+    """Let the other green threads run until ``predicate()``; fail naming ``what``."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise SystemExit(f"timed out waiting for {what}")
+        eventlet.sleep(0.01)
+
+
+def waiting_in(dsn: str, function: str) -> bool:
+    """Whether a backend of this database waits for a lock inside ``function``."""
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        row = conn.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+            " AND wait_event_type = 'Lock' AND query LIKE %s",
+            (f"%{function}(%",),
+        ).fetchone()
+    return bool(row and row[0])
+
+
 def group_commit(dsn: str) -> None:
     cooperate_with_green_threads()
     pool = open_pool(dsn, min_size=1, max_size=4)
     store = EventStore(pool, registry())
+    held = eventlet.Event()
 
     def hold_the_log_lock() -> None:
         with pool.connection() as conn, conn.transaction():
             conn.execute("SELECT pg_advisory_xact_lock(1970170223)")
-            eventlet.sleep(0.5)
+            held.send()
+            until("seven appends queued", lambda: store.group_commit.queued == 7)
 
     def deposit(n: int) -> None:
         store.append(f"Account-g{n}", [NewEvent("Deposited", {"amount_fen": n})], NO_STREAM, META)
 
     holder = eventlet.spawn(hold_the_log_lock)
-    eventlet.sleep(0.1)
+    held.wait()
     writers = [eventlet.spawn(deposit, n) for n in range(8)]
     for t in [holder, *writers]:
         t.wait()
@@ -57,6 +82,7 @@ def abandoned_follower(dsn: str) -> None:
     cooperate_with_green_threads()
     pool = open_pool(dsn, min_size=1, max_size=4)
     store = EventStore(pool, registry())
+    queue = store.group_commit
     lock = pool.getconn()
     lock.execute("BEGIN")
     lock.execute("SELECT pg_advisory_xact_lock(1970170223)")
@@ -66,12 +92,12 @@ def abandoned_follower(dsn: str) -> None:
         return store.append(f"Account-k{n}", [event], NO_STREAM, META).positions[0]
 
     leader = eventlet.spawn(deposit, 0)
-    eventlet.sleep(0.2)
+    until("the leader to wait for the log", lambda: waiting_in(dsn, "append_events"))
     doomed = eventlet.spawn(deposit, 1)
-    eventlet.sleep(0.05)
+    until("one follower", lambda: queue.queued == 1)
     behind = eventlet.spawn(deposit, 2)
-    eventlet.sleep(0.05)
-    queued = store.group_commit.queued
+    until("two followers", lambda: queue.queued == 2)
+    queued = queue.queued
     doomed.kill()
     lock.execute("COMMIT")
     pool.putconn(lock)
@@ -96,11 +122,11 @@ def killed_leader(dsn: str) -> None:
         return list(store.append(f"Account-l{n}", [event], NO_STREAM, META).positions)
 
     first = eventlet.spawn(deposit, 0)  # leads a batch of one, waiting for the lock
-    eventlet.sleep(0.2)
+    until("the first to wait for the log", lambda: waiting_in(dsn, "append_events"))
     second, *followers = [eventlet.spawn(deposit, n) for n in (1, 2, 3)]
-    eventlet.sleep(0.2)
+    until("three queued", lambda: store.group_commit.queued == 3)
     first.kill()  # the next leads the three that queued, and waits for the lock too
-    eventlet.sleep(0.3)
+    until("the batch to wait for the log", lambda: waiting_in(dsn, "append_batch"))
     second.kill()
     lock.execute("COMMIT")
     pool.putconn(lock)
