@@ -160,11 +160,7 @@ class GroupCommit:
                 return
             self._queue.remove(request)
             if request.lead:
-                following = self._queue[0] if self._queue else None
-                if following is None:
-                    self._leading = False
-                else:
-                    following.lead = True
+                following = self._pass_lead()
         if following is not None:
             following.wake.set()
 
@@ -185,16 +181,22 @@ class GroupCommit:
             raise
         finally:
             with self._lock:
-                following = self._queue[0] if self._queue else None
-                if following is None:
-                    self._leading = False
-                else:
-                    following.lead = True
+                following = self._pass_lead()
             for r in batch:
                 if r.rows is not None or r.error is not None:  # not queued again
                     r.wake.set()
             if following is not None:
                 following.wake.set()
+
+    def _pass_lead(self) -> _Request | None:
+        """The queue's head leads next; none queued, nobody leads (lock held). The caller
+        wakes the one returned once the lock is released."""
+        following = self._queue[0] if self._queue else None
+        if following is None:
+            self._leading = False
+        else:
+            following.lead = True
+        return following
 
     def _settle(self, followers: list[_Request]) -> None:
         """Rows for the followers the interrupted batch recorded; the rest queue again.

@@ -760,11 +760,8 @@ def decide_studio(c: object, s: Studio) -> list[object]:
             return _reconfirm(c, s)
         case Revoke():
             _need(s.status, c, *NAMED)
-            out: list[object] = [StudioRevoked(c.reason, c.today)]
-            if s.subsidy in ("pending", "reserved") and s.request_id:
-                # Payments stop (flow F9): a reservation held is given back.
-                out.append(FundsReleaseRequested(s.request_id, s.fiscal_year, s.line, "revoked"))
-            return out
+            # Payments stop (flow F9): a reservation held is given back.
+            return [StudioRevoked(c.reason, c.today), *_release_held(s, "revoked")]
     raise TypeError(f"not a studio command: {c!r}")
 
 
@@ -814,6 +811,13 @@ def _subsidy(
     ]
 
 
+def _release_held(s: Studio, reason: str) -> list[object]:
+    """Give back what funds holds, or may yet hold, for the current subsidy request."""
+    if s.request_id and s.subsidy in ("pending", "reserved"):
+        return [FundsReleaseRequested(s.request_id, s.fiscal_year, s.line, reason)]
+    return []
+
+
 def _reconfirm(c: Reconfirm, s: Studio) -> list[object]:
     _need(s.status, c, "due")
     assert s.named_on is not None
@@ -824,11 +828,10 @@ def _reconfirm(c: Reconfirm, s: Studio) -> list[object]:
     due = _add_years(c.today, c.reconfirm_years)
     given_up: list[object] = []
     if c.subsidy_fen and s.request_id and s.subsidy in ("pending", "refused", "reserved"):
-        given_up.append(StudioSubsidySuperseded(s.request_id, s.subsidy_fen))
-        if s.subsidy in ("pending", "reserved"):
-            given_up.append(
-                FundsReleaseRequested(s.request_id, s.fiscal_year, s.line, "superseded")
-            )
+        given_up = [
+            StudioSubsidySuperseded(s.request_id, s.subsidy_fen),
+            *_release_held(s, "superseded"),
+        ]
     return [
         StudioReconfirmed(c.today, due),
         *given_up,

@@ -7,6 +7,7 @@ services.competitions.service:Competitions``.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 import psycopg
@@ -360,33 +361,45 @@ class Competitions(UnionService):
     def on_contract_in_force(self, envelope: Envelope) -> None:
         """Flow F13: a labour-safety special agreement in force counts for the 安康杯."""
         p = _data(cmd.ContractInForce, envelope)
-        if p["kind"] != SAFETY_KIND:
-            return
-
-        def note(conn: psycopg.Connection) -> None:
-            for employer in p["employer_ids"]:
-                c = d.NoteSafetyAgreement(
-                    employer, p["contract_id"], p["effective_on"], p["expires_on"]
-                )
-                key = f"orgs:{envelope.event_id}"
-                self._execute(d.SAFETY, d.safety_stream(employer), c, key, conn)
-
-        self.store.once(envelope, "on_contract_in_force", note)
+        self._each_safety_employer(
+            envelope,
+            "on_contract_in_force",
+            p,
+            lambda employer: d.NoteSafetyAgreement(
+                employer, p["contract_id"], p["effective_on"], p["expires_on"]
+            ),
+        )
 
     @reliable_event_handler("orgs", "ContractEffectWithdrawn")
     def on_contract_withdrawn(self, envelope: Envelope) -> None:
         """The safety agreement never took effect: it no longer counts for the 安康杯."""
         p = _data(cmd.ContractWithdrawn, envelope)
+        self._each_safety_employer(
+            envelope,
+            "on_contract_withdrawn",
+            p,
+            lambda employer: d.WithdrawSafetyAgreement(
+                employer, p["contract_id"], p["effective_on"]
+            ),
+        )
+
+    def _each_safety_employer(
+        self,
+        envelope: Envelope,
+        handler: str,
+        p: dict[str, Any],
+        command: Callable[[str], object],
+    ) -> None:
+        """For a safety contract, ``command(employer)`` on each bound employer's agreements."""
         if p["kind"] != SAFETY_KIND:
             return
 
-        def withdraw(conn: psycopg.Connection) -> None:
+        def apply(conn: psycopg.Connection) -> None:
             for employer in p["employer_ids"]:
-                c = d.WithdrawSafetyAgreement(employer, p["contract_id"], p["effective_on"])
                 key = f"orgs:{envelope.event_id}"
-                self._execute(d.SAFETY, d.safety_stream(employer), c, key, conn)
+                self._execute(d.SAFETY, d.safety_stream(employer), command(employer), key, conn)
 
-        self.store.once(envelope, "on_contract_withdrawn", withdraw)
+        self.store.once(envelope, handler, apply)
 
     @reliable_event_handler("orgs", "ResolutionAdopted")
     def on_resolution_adopted(self, envelope: Envelope) -> None:
