@@ -108,15 +108,19 @@ def canonical_record(
     event_id: UUID | str,
     event_type: str,
     schema_version: int,
-    recorded_at: datetime,
+    recorded_at: datetime | str,
     data_json: str,
     metadata_json: str,
 ) -> bytes:
-    """The bytes the hash covers: one JCS object with the ten fields of a recorded event."""
+    """The bytes the hash covers: one JCS object with the ten fields of a recorded event.
+
+    ``recorded_at`` is the moment, or its text already in :func:`format_time`'s form.
+    """
+    time_text = recorded_at if isinstance(recorded_at, str) else format_time(recorded_at)
     return (
         f'{{"data":{data_json},"event_id":{_encode_string(str(event_id))},'
         f'"event_type":{_encode_string(event_type)},"metadata":{metadata_json},'
-        f'"position":{position},"recorded_at":"{format_time(recorded_at)}",'
+        f'"position":{position},"recorded_at":"{time_text}",'
         f'"schema_version":{schema_version},"stream_id":{_encode_string(stream_id)},'
         f'"stream_type":{_encode_string(stream_type)},"version":{version}}}'
     ).encode()

@@ -72,6 +72,21 @@ def test_an_untouched_log_verifies(ten: LogFixture) -> None:
     assert check(ten, from_position=6) == (True, None, None)
 
 
+def test_the_session_time_zone_and_date_style_do_not_matter(ten: LogFixture) -> None:
+    with ten.service() as conn:
+        conn.execute("SET TimeZone = 'Asia/Shanghai'")
+        conn.execute("SET DateStyle = 'SQL, DMY'")
+        assert verify(conn).ok
+
+
+def test_a_microsecond_moved_is_caught(ten: LogFixture) -> None:
+    tamper(
+        ten,
+        "UPDATE events SET recorded_at = recorded_at + interval '1 microsecond' WHERE position = 3",
+    )
+    assert check(ten) == (False, 3, "changed")
+
+
 def test_a_changed_row_is_named_exactly(ten: LogFixture) -> None:
     tamper(ten, """UPDATE events SET data = '{"amount_fen": 999999}' WHERE position = 6""")
     assert check(ten) == (False, 6, "changed")
