@@ -129,6 +129,23 @@ class UnionFounded(Schema):
     founded_on = fields.Date(required=True)
 
 
+class UnionMerged(Schema):
+    """What funds reads of orgs' ``UnionMerged``: the accounts follow to the union merged into."""
+
+    union_id = _id()
+    into_union_id = _id()
+    reason = _text(64)
+    merged_on = fields.Date(required=True)
+
+
+class UnionDissolved(Schema):
+    """What funds reads of orgs' ``UnionDissolved``: the accounts have no union again."""
+
+    union_id = _id()
+    reason = _text(64)
+    dissolved_on = fields.Date(required=True)
+
+
 class UnionSectorAssigned(Schema):
     """What funds reads of orgs' ``UnionSectorAssigned`` (flow F14)."""
 

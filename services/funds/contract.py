@@ -100,6 +100,18 @@ SUBSCRIPTIONS: tuple[Subscription, ...] = (
     ),
     Subscription(
         "orgs",
+        "UnionMerged",
+        cmd.UnionMerged,
+        "the merged union's dues accounts follow to the union it merged into",
+    ),
+    Subscription(
+        "orgs",
+        "UnionDissolved",
+        cmd.UnionDissolved,
+        "the dissolved union's dues accounts have no union again (建会筹备金)",
+    ),
+    Subscription(
+        "orgs",
         "UnionSectorAssigned",
         cmd.UnionSectorAssigned,
         "F14: the education sector's 40 % rule applies to these employers",
@@ -115,6 +127,7 @@ SUBSCRIPTIONS: tuple[Subscription, ...] = (
 DECIDERS = {
     "BudgetLine": domain.BUDGET_LINE,
     "DuesAccount": domain.DUES_ACCOUNT,
+    "UnionEnding": domain.UNION_ENDING,
     "Ledger": ledger.LEDGER,
     "Asset": ledger.ASSET,
     "FiscalGrant": ledger.GRANT,

@@ -19,6 +19,8 @@ from services.funds.events import (
     BudgetReservationRefused,
     DuesAccountConverted,
     DuesAccountOpened,
+    DuesAccountUnionChanged,
+    DuesAccountUnionEnded,
     DuesAssessed,
     DuesCollected,
     DuesSectorAssigned,
@@ -32,6 +34,7 @@ from services.funds.events import (
     PreparatoryFundRefundIssued,
     ReservationExpired,
     ReservationReleased,
+    UnionEndingNoted,
 )
 from services.funds.policy import POLICY, PolicyTable
 from shared.decider import Decider
@@ -504,6 +507,17 @@ class ConvertAccount:
 
 
 @dataclass(frozen=True)
+class FollowUnion:
+    """The account's union ended (orgs): to the union it merged into, or to none."""
+
+    employer_id: str
+    from_union_id: str
+    into_union_id: str | None
+    reason: str
+    on: date
+
+
+@dataclass(frozen=True)
 class AssignSector:
     employer_id: str
     sector: str
@@ -576,6 +590,10 @@ def evolve_account(s: Account, e: object) -> Account:
                 owed_up=s.owed_up - (e.amount_fen - down),
                 transfers=s.transfers | {e.voucher_ref},
             )
+        case DuesAccountUnionChanged():
+            return replace(s, union_id=e.union_id)
+        case DuesAccountUnionEnded():
+            return replace(s, mode="preparatory_fund", union_id=None)
         case DuesSectorAssigned():
             return replace(s, sector=e.sector)
         case ArrearsDetected():
@@ -603,6 +621,12 @@ def decide_account(c: object, s: Account) -> list[object]:
             ]
         case ConvertAccount():
             return _convert(c, s)
+        case FollowUnion():
+            if s.union_id != c.from_union_id:
+                return []  # followed already, or the account never had that union
+            if c.into_union_id is None:
+                return [DuesAccountUnionEnded(c.from_union_id, c.reason, c.on, s.owed_down)]
+            return [DuesAccountUnionChanged(c.from_union_id, c.into_union_id, c.reason, c.on)]
         case AssignSector():
             out: list[object] = _open_if_needed(s, c.employer_id, "union_funds", "tax")
             return [] if s.sector == c.sector else [*out, DuesSectorAssigned(c.sector)]
@@ -773,3 +797,38 @@ DUES_ACCOUNT: Decider[object, Account, object] = Decider(Account(), evolve_accou
 
 def account_stream(employer_id: str) -> str:
     return f"DuesAccount-{employer_id}"
+
+
+# -- union endings, as orgs reports them -------------------------------------------
+
+
+@dataclass(frozen=True)
+class Ending:
+    noted: UnionEndingNoted | None = None
+
+
+@dataclass(frozen=True)
+class NoteUnionEnding:
+    union_id: str
+    into_union_id: str | None
+    reason: str
+    on: date
+
+
+def evolve_ending(s: Ending, e: object) -> Ending:
+    return Ending(e) if isinstance(e, UnionEndingNoted) else s
+
+
+def decide_ending(c: object, s: Ending) -> list[object]:
+    if not isinstance(c, NoteUnionEnding):
+        raise TypeError(f"not a union ending command: {c!r}")
+    if s.noted is not None:
+        return []  # a union ends once; the same message again changes nothing
+    return [UnionEndingNoted(c.union_id, c.into_union_id, c.reason, c.on)]
+
+
+UNION_ENDING: Decider[object, Ending, object] = Decider(Ending(), evolve_ending, decide_ending)
+
+
+def ending_stream(union_id: str) -> str:
+    return f"UnionEnding-{union_id}"

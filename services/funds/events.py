@@ -175,6 +175,50 @@ class DuesAccountConverted:
 
 
 @dataclass(frozen=True)
+class DuesAccountUnionChanged:
+    """The account's union merged into another (orgs' ``UnionMerged``).
+
+    工会法: a merged union's funds and property belong to the union it merged
+    into, so what is held for the old union, and every share and refund from now
+    on, is the new union's.
+    """
+
+    from_union_id: str
+    union_id: str
+    reason: str
+    changed_on: date
+
+
+@dataclass(frozen=True)
+class DuesAccountUnionEnded:
+    """The account's union was dissolved (orgs' ``UnionDissolved``): no union, 建会筹备金 again.
+
+    工会法: a dissolved union's funds and property are for the higher-level union
+    to dispose of. ``held_fen`` is what the county held for it then; it stays
+    payable until the county pays it on (``DuesTransferred``).
+    """
+
+    union_id: str
+    reason: str
+    ended_on: date
+    held_fen: int
+
+
+@dataclass(frozen=True)
+class UnionEndingNoted:
+    """funds' own record that orgs merged (``into_union_id``) or dissolved a union.
+
+    Kept so that an account converted to the union afterwards (orgs' messages
+    reach funds' handlers in no guaranteed order) follows the ending too.
+    """
+
+    union_id: str
+    into_union_id: str | None
+    reason: str
+    ended_on: date
+
+
+@dataclass(frozen=True)
 class PreparatoryFundRefundIssued:
     union_id: str
     collected_fen: int
@@ -275,6 +319,9 @@ def _registry() -> EventRegistry:
             amount_fen=money(),
             refund_bp=_bp(),
         ),
+        DuesAccountUnionChanged: event_schema(DuesAccountUnionChanged),
+        DuesAccountUnionEnded: event_schema(DuesAccountUnionEnded, held_fen=money()),
+        UnionEndingNoted: event_schema(UnionEndingNoted),
         DuesSectorAssigned: event_schema(DuesSectorAssigned),
         ArrearsDetected: event_schema(ArrearsDetected, amount_fen=money()),
         DuesTransferred: event_schema(

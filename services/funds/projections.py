@@ -11,6 +11,8 @@ from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any
 
+import psycopg
+
 from services.funds import domain as d
 from services.funds import ledger as lg
 from services.funds.events import (
@@ -18,6 +20,9 @@ from services.funds.events import (
     BudgetAdjusted,
     BudgetLineAllocated,
     BudgetReservationRefused,
+    DuesAccountConverted,
+    DuesAccountUnionChanged,
+    DuesAccountUnionEnded,
     DuesAssessed,
     DuesCollected,
     DuesSplitAllocated,
@@ -35,7 +40,8 @@ from services.funds.ledger_events import (
     AssetTransferRefused,
     VoucherPosted,
 )
-from shared.readmodels import LOCAL_TIME
+from shared.decider import load
+from shared.readmodels import LOCAL_TIME, stream_keys
 from shared.store import EventStore, RecordedEvent
 
 COUNTY_TIME = LOCAL_TIME
@@ -69,6 +75,17 @@ def lines(store: EventStore, years: Iterable[int]) -> list[tuple[int, str]]:
 
 def employers(store: EventStore) -> list[str]:
     return [s.split("-", 1)[1] for s in _streams(store, "DuesAccount")]
+
+
+def accounts_of(
+    store: EventStore, union_id: str, conn: psycopg.Connection | None = None
+) -> list[str]:
+    """Employers whose dues account is with ``union_id`` now (a merger moves accounts)."""
+    return [
+        employer
+        for employer in stream_keys(store, "DuesAccount", conn)
+        if load(store, d.DUES_ACCOUNT, d.account_stream(employer), conn).state.union_id == union_id
+    ]
 
 
 def budget_execution(store: EventStore, fiscal_year: int) -> list[dict[str, Any]]:
@@ -123,6 +140,7 @@ def dues_reconciliation(store: EventStore, employer_id: str) -> dict[str, Any]:
         "arrears": [],
         "education_transfers": {},
         "transfers": [],
+        "unions": [],
     }
     for _, e in _decoded(store, store.read_stream(d.account_stream(employer_id))):
         match e:
@@ -149,6 +167,28 @@ def dues_reconciliation(store: EventStore, employer_id: str) -> dict[str, Any]:
                         "union_id": e.union_id,
                         "collected_fen": e.collected_fen,
                         "amount_fen": e.amount_fen,
+                    }
+                )
+            case DuesAccountConverted():
+                summary["unions"].append(
+                    {"union_id": e.union_id, "change": "founded", "on": e.converted_on.isoformat()}
+                )
+            case DuesAccountUnionChanged():
+                summary["unions"].append(
+                    {
+                        "union_id": e.union_id,
+                        "change": "merged",
+                        "from_union_id": e.from_union_id,
+                        "on": e.changed_on.isoformat(),
+                    }
+                )
+            case DuesAccountUnionEnded():
+                summary["unions"].append(
+                    {
+                        "union_id": e.union_id,
+                        "change": "dissolved",
+                        "held_fen": e.held_fen,
+                        "on": e.ended_on.isoformat(),
                     }
                 )
             case ArrearsDetected():

@@ -253,6 +253,7 @@ class Funds(UnionService):
         p = _data(cmd.UnionFounded, envelope)
 
         def convert(conn: psycopg.Connection) -> None:
+            _hold_union(p["union_id"], conn)
             for employer in p["employer_ids"]:
                 c = d.ConvertAccount(employer, p["union_id"], p["founded_on"])
                 done = self._account(employer, c, f"founded:{envelope.event_id}", conn)
@@ -260,8 +261,45 @@ class Funds(UnionService):
                 if refunds:
                     vid = f"REFUND-{employer}-{p['union_id']}"
                     self._voucher(vid, refunds, employer, conn)
+                # The union may have ended already: orgs' messages reach funds' handlers
+                # in no guaranteed order.
+                self._follow_endings(employer, done.state, conn)
 
         self._react(envelope, "on_union_founded", convert)
+
+    @reliable_event_handler("orgs", "UnionMerged")
+    def on_union_merged(self, envelope: Envelope) -> None:
+        p = _data(cmd.UnionMerged, envelope)
+        ending = d.NoteUnionEnding(p["union_id"], p["into_union_id"], p["reason"], p["merged_on"])
+        self._react(envelope, "on_union_merged", lambda conn: self._union_ended(ending, conn))
+
+    @reliable_event_handler("orgs", "UnionDissolved")
+    def on_union_dissolved(self, envelope: Envelope) -> None:
+        p = _data(cmd.UnionDissolved, envelope)
+        ending = d.NoteUnionEnding(p["union_id"], None, p["reason"], p["dissolved_on"])
+        self._react(envelope, "on_union_dissolved", lambda conn: self._union_ended(ending, conn))
+
+    def _union_ended(self, ending: d.NoteUnionEnding, conn: psycopg.Connection) -> None:
+        """Note the ending, then move every account with the union along it."""
+        _hold_union(ending.union_id, conn)
+        self._execute(d.UNION_ENDING, d.ending_stream(ending.union_id), ending, "ending", conn)
+        for employer in projections.accounts_of(self.store.store, ending.union_id, conn):
+            state = load_stream(self.store.store, d.DUES_ACCOUNT, d.account_stream(employer), conn)
+            self._follow_endings(employer, state.state, conn)
+
+    def _follow_endings(self, employer: str, state: d.Account, conn: psycopg.Connection) -> None:
+        """Move the account along each ending funds has noted, one union after another."""
+        seen: set[str] = set()
+        while state.union_id is not None and state.union_id not in seen:
+            union = state.union_id
+            seen.add(union)
+            _hold_union(union, conn)
+            ending = load_stream(self.store.store, d.UNION_ENDING, d.ending_stream(union), conn)
+            noted = ending.state.noted
+            if noted is None:
+                return
+            c = d.FollowUnion(employer, union, noted.into_union_id, noted.reason, noted.ended_on)
+            state = self._account(employer, c, f"follow:{union}", conn).state
 
     @reliable_event_handler("orgs", "UnionSectorAssigned")
     def on_union_sector_assigned(self, envelope: Envelope) -> None:
@@ -576,6 +614,22 @@ class Funds(UnionService):
         conn: psycopg.Connection | None = None,
     ) -> Executed[d.Account, object]:
         return self._execute(d.DUES_ACCOUNT, d.account_stream(employer), command, command_id, conn)
+
+
+UNION_LOCK = 0x66756E64
+"""Classid of the per-union advisory lock (with the union id's hash as the key)."""
+
+
+def _hold_union(union_id: str, conn: psycopg.Connection) -> None:
+    """Serialise, per union, converting accounts to it with noting its ending.
+
+    Without it, an ending noted while a founding converts an account in another
+    transaction would see neither the other's write, and the account would stay
+    with a union that has ended.
+    """
+    conn.execute(
+        "SELECT pg_advisory_xact_lock(%s::integer, hashtext(%s::text))", (UNION_LOCK, union_id)
+    )
 
 
 def _saga(schema: type[Schema], envelope: Envelope) -> dict[str, Any]:

@@ -494,3 +494,70 @@ def test_up_starts_the_services_a_second_up_is_harmless_and_down_stops_them(
     with pytest.raises(ProcessLookupError):
         os.kill(pid, 0)  # nothing left behind
     assert not (tmp_path / "var" / "funds.pid").exists()
+
+
+class UnionMergedSchema(Schema):
+    union_id = fields.String(required=True)
+    into_union_id = fields.String(required=True)
+    reason = fields.String(required=True)
+    approved_by = fields.String(required=True)
+    merged_on = fields.String(required=True)
+
+
+class UnionDissolvedSchema(Schema):
+    union_id = fields.String(required=True)
+    reason = fields.String(required=True)
+    approved_by = fields.String(required=True)
+    dissolved_on = fields.String(required=True)
+
+
+def test_accounts_follow_a_merger_even_one_that_arrives_before_the_founding(mq: World) -> None:
+    mq.start_service("funds")
+    send_tax(mq, tax(1_000_000, "2026-08", "preparatory_fund"), "p1")
+    wait_for("the 筹备金", lambda: mq.count("funds", "PreparatoryFundCollected") == 1)
+    orgs_events = EventRegistry()
+    orgs_events.register("UnionFounded", UnionFoundedSchema)
+    orgs_events.register("UnionMerged", UnionMergedSchema)
+    orgs_events.register("UnionDissolved", UnionDissolvedSchema)
+    meta = {"actor": "county-federation", "correlation_id": "reorganisation-7"}
+    with mq.store("orgs", orgs_events) as orgs:
+        mq.start_relay_thread("orgs")
+        # The merger reaches funds first (its handlers take orgs' messages in no
+        # guaranteed order): the account converted to U-A afterwards follows it.
+        merged = {
+            "union_id": "U-A",
+            "into_union_id": "U-B",
+            "reason": "employer_merged",
+            "approved_by": "county-federation",
+            "merged_on": "2026-11-10",
+        }
+        orgs.append("Union-U-A", [NewEvent("UnionMerged", merged)], ANY_VERSION, meta)
+        wait_for("the ending noted", lambda: mq.count("funds", "UnionEndingNoted") == 1)
+        assert mq.count("funds", "DuesAccountUnionChanged") == 0  # no account with U-A yet
+        founded = {"union_id": "U-A", "employer_ids": [EMPLOYER], "founded_on": "2026-11-01"}
+        orgs.append("Union-U-A", [NewEvent("UnionFounded", founded)], ANY_VERSION, meta)
+        wait_for("the account follows", lambda: mq.count("funds", "DuesAccountUnionChanged") == 1)
+        send_tax(mq, tax(500_000, "2026-09", "preparatory_fund"), "p2-late")
+        wait_for("the late refund", lambda: mq.count("funds", "PreparatoryFundRefundIssued") == 2)
+        with rpc(mq) as funds:
+            account = funds.funds.dues_reconciliation(EMPLOYER)
+        assert (account["mode"], account["union_id"]) == ("union_funds", "U-B")
+        assert [u["change"] for u in account["unions"]] == ["founded", "merged"]
+        assert [r["union_id"] for r in account["refunds"]] == ["U-A", "U-B"]
+        assert account["owed_down_fen"] == 900_000  # 60 % of both, all now the merged union's
+
+        dissolved = {
+            "union_id": "U-B",
+            "reason": "employer_closed",
+            "approved_by": "county-federation",
+            "dissolved_on": "2026-11-20",
+        }
+        orgs.append("Union-U-B", [NewEvent("UnionDissolved", dissolved)], ANY_VERSION, meta)
+        wait_for("the union ends", lambda: mq.count("funds", "DuesAccountUnionEnded") == 1)
+    (ended,) = mq.data_of("funds", "DuesAccountUnionEnded")
+    assert (ended["union_id"], ended["held_fen"]) == ("U-B", 900_000)
+    with rpc(mq) as funds:
+        account = funds.funds.dues_reconciliation(EMPLOYER)
+    assert (account["mode"], account["union_id"]) == ("preparatory_fund", None)
+    assert [u["change"] for u in account["unions"]] == ["founded", "merged", "dissolved"]
+    assert mq.count("funds", "UnionEndingNoted") == 2

@@ -1,4 +1,4 @@
-"""DuesAccount: assessment, split, 建会筹备金 and its refund, the education rule, arrears."""
+"""DuesAccount: assessment, split, 建会筹备金 and its refund, the 40 % rule, arrears, endings."""
 
 from __future__ import annotations
 
@@ -10,13 +10,16 @@ from hypothesis import strategies as st
 
 from services.funds.domain import (
     DUES_ACCOUNT,
+    UNION_ENDING,
     Account,
     AssignSector,
     ConvertAccount,
     DeclarePayroll,
     DeclareSchoolBudget,
     DetectArrears,
+    FollowUnion,
     NotEducationSector,
+    NoteUnionEnding,
     RecordCollection,
     TransferDues,
     TransferExceedsOwed,
@@ -26,6 +29,8 @@ from services.funds.events import (
     ArrearsDetected,
     DuesAccountConverted,
     DuesAccountOpened,
+    DuesAccountUnionChanged,
+    DuesAccountUnionEnded,
     DuesAssessed,
     DuesCollected,
     DuesSplitAllocated,
@@ -33,6 +38,7 @@ from services.funds.events import (
     EducationTransferAssessed,
     PreparatoryFundCollected,
     PreparatoryFundRefundIssued,
+    UnionEndingNoted,
 )
 from services.funds.policy import POLICY, Parameter, PolicyTable
 
@@ -274,3 +280,65 @@ def test_rule_transfers_pay_on_at_most_what_is_held_for_each_side() -> None:
             TransferDues(EMPLOYER, "up", 400_001, "province", "B-2", date(2026, 11, 20)),
             state=state,
         )
+
+
+def founded_with_dues() -> Account:
+    """Founded with union-77 after 1,000,000 fen of 筹备金 (600,000 refunded), then dues."""
+    state, _ = run(
+        collect("2026-08", 1_000_000, kind="preparatory_fund"),
+        ConvertAccount(EMPLOYER, "union-77", date(2026, 9, 1)),
+        collect("2026-10", 1_000_000),
+    )
+    assert (state.union_id, state.owed_down) == ("union-77", 1_200_000)
+    return state
+
+
+def test_rule_a_merged_unions_account_and_what_is_held_for_it_go_to_the_union_merged_into() -> None:
+    merged = FollowUnion(EMPLOYER, "union-77", "union-88", "employer_merged", date(2026, 11, 2))
+    state, events = run(merged, state=founded_with_dues())
+    assert events == [
+        DuesAccountUnionChanged("union-77", "union-88", "employer_merged", date(2026, 11, 2))
+    ]
+    assert (state.mode, state.union_id, state.owed_down) == ("union_funds", "union-88", 1_200_000)
+    _, late = run(
+        collect("2026-08", 500_000, kind="preparatory_fund", voucher="V-late"), state=state
+    )
+    refund = late[-1]
+    assert isinstance(refund, PreparatoryFundRefundIssued)
+    assert refund.union_id == "union-88"  # a late 筹备金 refund goes to the union that exists
+    assert run(merged, state=state)[1] == []  # the same merger again changes nothing
+
+
+def test_rule_an_ending_of_another_union_leaves_the_account_alone() -> None:
+    other = FollowUnion(EMPLOYER, "union-99", "union-88", "employer_merged", date(2026, 11, 2))
+    assert run(other, state=founded_with_dues())[1] == []
+    assert run(other)[1] == []  # nor an account that never had a union
+
+
+def test_rule_a_dissolved_unions_account_has_no_union_and_says_what_was_held() -> None:
+    dissolved = FollowUnion(EMPLOYER, "union-77", None, "employer_closed", date(2026, 11, 2))
+    state, events = run(dissolved, state=founded_with_dues())
+    assert events == [
+        DuesAccountUnionEnded("union-77", "employer_closed", date(2026, 11, 2), 1_200_000)
+    ]
+    assert (state.mode, state.union_id) == ("preparatory_fund", None)
+    assert state.owed_down == 1_200_000  # still payable, until the county pays it on
+    _, after = run(collect("2026-12", 300_000, kind="preparatory_fund"), state=state)
+    assert not any(isinstance(e, PreparatoryFundRefundIssued) for e in after)  # no union
+    # A union founded later is refunded what was collected since, not twice the rest.
+    state, _ = run(collect("2026-12", 300_000, kind="preparatory_fund"), state=state)
+    _, refounded = run(ConvertAccount(EMPLOYER, "union-90", date(2027, 2, 1)), state=state)
+    refund = refounded[-1]
+    assert isinstance(refund, PreparatoryFundRefundIssued)
+    assert (refund.union_id, refund.collected_fen) == ("union-90", 300_000)
+
+
+def test_a_union_ending_is_noted_once() -> None:
+    note = NoteUnionEnding("union-77", "union-88", "employer_merged", date(2026, 11, 2))
+    events = UNION_ENDING.decide(note, UNION_ENDING.initial_state)
+    assert events == [
+        UnionEndingNoted("union-77", "union-88", "employer_merged", date(2026, 11, 2))
+    ]
+    state = UNION_ENDING.fold(events)
+    assert state.noted == events[0]
+    assert UNION_ENDING.decide(note, state) == []
