@@ -281,6 +281,19 @@ class Union:
     re_election_flagged: bool = False
     uscc: str | None = None
     sector: str | None = None
+    ended: UnionMerged | UnionDissolved | None = None
+
+
+def hand_over(union: Union) -> HandOverUnion | None:
+    """What an ended union's employers do: follow it to the union it merged into, or to none."""
+    match union.ended:
+        case UnionMerged() as merged:
+            return HandOverUnion(
+                merged.union_id, merged.into_union_id, merged.reason, merged.merged_on
+            )
+        case UnionDissolved() as gone:
+            return HandOverUnion(gone.union_id, None, gone.reason, gone.dissolved_on)
+    return None
 
 
 @dataclass(frozen=True)
@@ -381,9 +394,9 @@ def evolve_union(s: Union, e: object) -> Union:
         case UnionReElected():
             return replace(s, term_ends_on=e.term_ends_on, re_election_flagged=False)
         case UnionMerged():
-            return replace(s, status="merged")
+            return replace(s, status="merged", ended=e)
         case UnionDissolved():
-            return replace(s, status="dissolved")
+            return replace(s, status="dissolved", ended=e)
     return s
 
 

@@ -178,10 +178,11 @@ class Orgs(UnionService):
             done = self._union_exec(p["union_id"], c, "end", conn)
             # Coverage counts employers by their own streams: they follow the ending. Not
             # only the founding employers: those of unions merged into this one too.
-            hand_over = d.HandOverUnion(p["union_id"], into, p["reason"], p["on"])
-            for employer in projections.employers_of(self.store.store, p["union_id"], conn):
-                stream = d.employer_stream(employer)
-                self._execute(d.EMPLOYER, stream, hand_over, f"end:{p['union_id']}", conn)
+            hand_over = d.hand_over(done.state)
+            if hand_over is not None:
+                for employer in projections.employers_of(self.store.store, p["union_id"], conn):
+                    stream = d.employer_stream(employer)
+                    self._execute(d.EMPLOYER, stream, hand_over, f"end:{p['union_id']}", conn)
         return projections.union_view(done.state)
 
     @rpc
@@ -715,7 +716,32 @@ class Orgs(UnionService):
         c = d.JointMeetingDeadlines(today, interval, projections.first_day(self.store.store))
         counts["joint_meeting"] = self._count(d.JOINT_MEETING, d.JOINT_MEETING_STREAM, c, key)
         counts["congresses"] = self._congress_deadlines(today, key)
+        counts["handed_over"] = self._follow_ended_unions()
         return counts
+
+    def _follow_ended_unions(self) -> int:
+        """Employers still with a union that has ended follow it now, through later endings.
+
+        end_union hands them over as it ends the union; this catches those of
+        unions that ended before employers followed endings at all.
+        """
+        endings: dict[str, d.HandOverUnion | None] = {}
+        moved = 0
+        for employer in projections.keys(self.store.store, "Employer"):
+            stream = d.employer_stream(employer)
+            union_id = load_stream(self.store.store, d.EMPLOYER, stream).state.union_id
+            seen: set[str] = set()
+            while union_id is not None and union_id not in seen:
+                seen.add(union_id)
+                if union_id not in endings:
+                    endings[union_id] = d.hand_over(self._union_state(union_id))
+                hand_over = endings[union_id]
+                if hand_over is None:
+                    break
+                done = self._execute(d.EMPLOYER, stream, hand_over, f"end:{union_id}")
+                moved += len(done.events)
+                union_id = done.state.union_id
+        return moved
 
     # -- the steps every command takes -----------------------------------------------------
 

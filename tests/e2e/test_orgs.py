@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
 from nameko.standalone.rpc import ClusterRpcProxy
 
+from services.orgs.events import EVENTS as ORGS_EVENTS
+from services.orgs.events import UnionDissolved
 from shared.broker import INBOUND_EXCHANGE
 from shared.nameko_ext import RemoteUnionError
+from shared.store import ANY_VERSION
 from tests.kit import county_today
 from tests.mq import World, publish, wait_for
 
@@ -189,6 +192,49 @@ def test_founding_a_union_refunds_the_fund_and_the_education_sector_reaches_fund
     assert coverage["open_targets"] == [FIRM]
     ended = {e["union_id"] for e in mq.data_of("orgs", "EmployerUnionEnded")}
     assert ended == {"U-2"} and mq.count("orgs", "EmployerUnionEnded") == 2  # firm and school
+    # funds' dues accounts follow the same way: the firm's 60 % refund went with it to U-2.
+    wait_for("funds follows", lambda: mq.count("funds", "DuesAccountUnionEnded") == 2)
+    assert mq.count("funds", "DuesAccountUnionChanged") == 1
+    firm = call(mq, FINANCE, "funds", "dues_reconciliation", FIRM)
+    assert (firm["mode"], firm["union_id"]) == ("preparatory_fund", None)
+    assert [(u["change"], u["union_id"]) for u in firm["unions"]] == [
+        ("founded", "U-1"),
+        ("merged", "U-2"),
+        ("dissolved", "U-2"),
+    ]
+    assert firm["unions"][-1]["held_fen"] == 1_200_000 == firm["owed_down_fen"]
+
+
+def test_employers_of_a_union_that_ended_without_them_follow_at_the_daily_review(
+    mq: World,
+) -> None:
+    """A union ended before its employers followed endings: the daily review moves them."""
+    mq.start_service("orgs")
+    registered = {
+        "employer_id": FIRM,
+        "name": "霍邱某物流有限公司",
+        "kind": "non_public_enterprise",
+        "started_on": "2025-01-01",
+        "employees": 40,
+        "division_code": "341522",
+    }
+    inbound(mq, "hrss.EmployerRegistered", registered, "reg-1")
+    wait_for("the employer", lambda: mq.count("orgs", "EmployerRegistered") == 1)
+    found(mq, "U-5", FIRM, 40, 5)
+    # As the union's ending was recorded before: on its stream only.
+    gone = UnionDissolved("U-5", "employer_closed", "organiser-1", date(2026, 10, 20))
+    with mq.store("orgs", ORGS_EVENTS) as orgs:
+        orgs.append("Union-U-5", [ORGS_EVENTS.new_event(gone)], ANY_VERSION, {"actor": "old"})
+    assert call(mq, ORGANISER, "orgs", "coverage")["by_kind"]["non_public_enterprise"] == {
+        "with_union": 1,
+        "without": 0,
+    }
+    assert call(mq, ORGANISER, "orgs", "run_deadlines")["handed_over"] == 1
+    coverage = call(mq, ORGANISER, "orgs", "coverage")
+    assert coverage["by_kind"]["non_public_enterprise"] == {"with_union": 0, "without": 1}
+    (ended,) = mq.data_of("orgs", "EmployerUnionEnded")
+    assert (ended["union_id"], ended["on"]) == ("U-5", "2026-10-20")
+    assert call(mq, ORGANISER, "orgs", "run_deadlines")["handed_over"] == 0  # once
 
 
 def test_a_contract_filed_without_objection_takes_effect_after_fifteen_days(mq: World) -> None:

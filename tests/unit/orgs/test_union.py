@@ -19,11 +19,13 @@ from services.orgs.domain import (
     EndUnion,
     FlagReElection,
     FoundUnion,
+    HandOverUnion,
     InvalidTransition,
     ReElect,
     RegisterLegalPerson,
     Union,
     committee_band,
+    hand_over,
     union_stream,
 )
 from services.orgs.events import (
@@ -389,12 +391,15 @@ def test_rule_the_higher_union_dissolves_a_union_for_a_lawful_reason(role: str) 
     state, events = run(*REGISTERED, end(role=role))
     assert events[-1] == UnionDissolved("U1", "employer_closed", "leader-1", date(2027, 1, 10))
     assert state.status == "dissolved"
+    assert hand_over(state) == HandOverUnion("U1", None, "employer_closed", date(2027, 1, 10))
 
 
 def test_rule_the_higher_union_merges_a_union_into_another() -> None:
     state, events = run(*FOUNDED, end("employer_merged", into="U2"))
     assert events[-1] == UnionMerged("U1", "U2", "employer_merged", "leader-1", date(2027, 1, 10))
     assert state.status == "merged"
+    assert hand_over(state) == HandOverUnion("U1", "U2", "employer_merged", date(2027, 1, 10))
+    assert hand_over(run(*FOUNDED)[0]) is None  # an active union hands nobody over
 
 
 def test_rule_a_preparatory_committee_may_be_dissolved_too() -> None:
