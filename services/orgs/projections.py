@@ -84,22 +84,37 @@ def _members(store: EventStore) -> list[tuple[str, d.Member]]:
 
 def union_tree(store: EventStore) -> list[dict[str, Any]]:
     members = Counter(m.union_id for _, m in _members(store) if m.status == "active")
+    employers = union_employers(store)
     out = []
     for union_id in keys(store, "Union"):
         view = union_view(load(store, d.UNION, d.union_stream(union_id)).state)
-        out.append({**view, "active_members": members.get(union_id, 0)})
+        out.append(
+            {
+                **view,
+                "employers_now": employers.get(union_id, []),
+                "active_members": members.get(union_id, 0),
+            }
+        )
+    return out
+
+
+def union_employers(
+    store: EventStore, conn: psycopg.Connection | None = None
+) -> dict[str, list[str]]:
+    """Each union's employers now, by their own streams (a merger moves them)."""
+    out: dict[str, list[str]] = defaultdict(list)
+    for employer_id in keys(store, "Employer", conn):
+        union_id = load(store, d.EMPLOYER, d.employer_stream(employer_id), conn).state.union_id
+        if union_id is not None:
+            out[union_id].append(employer_id)
     return out
 
 
 def employers_of(
     store: EventStore, union_id: str, conn: psycopg.Connection | None = None
 ) -> list[str]:
-    """Employers whose union is ``union_id`` now, by their own streams (a merger moves them)."""
-    return [
-        employer_id
-        for employer_id in keys(store, "Employer", conn)
-        if load(store, d.EMPLOYER, d.employer_stream(employer_id), conn).state.union_id == union_id
-    ]
+    """Employers whose union is ``union_id`` now."""
+    return union_employers(store, conn).get(union_id, [])
 
 
 def coverage(store: EventStore) -> dict[str, Any]:

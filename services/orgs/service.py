@@ -187,7 +187,8 @@ class Orgs(UnionService):
 
     @rpc
     def union(self, union_id: str) -> dict[str, Any]:
-        return projections.union_view(self._union_state(str(union_id)))
+        view = projections.union_view(self._union_state(str(union_id)))
+        return {**view, "employers_now": projections.employers_of(self.store.store, str(union_id))}
 
     @rpc
     def union_tree(self) -> list[dict[str, Any]]:

@@ -182,6 +182,10 @@ def test_founding_a_union_refunds_the_fund_and_the_education_sector_reaches_fund
     assert nowhere.value.code == "InvalidTransition"
     merged = call(mq, ORGANISER, "orgs", "end_union", {**merger, "into_union_id": "U-2"})
     assert merged["status"] == "merged"
+    u2 = call(mq, ORGANISER, "orgs", "union", "U-2")
+    assert (u2["employer_ids"], u2["employers_now"]) == ([SCHOOL], [SCHOOL, FIRM])
+    tree = {u["union_id"]: u for u in call(mq, ORGANISER, "orgs", "union_tree")}
+    assert (tree["U-1"]["employer_ids"], tree["U-1"]["employers_now"]) == ([FIRM], [])
     coverage = call(mq, ORGANISER, "orgs", "coverage")
     assert coverage["by_kind"]["non_public_enterprise"] == {"with_union": 1, "without": 0}
     # U-2 dissolved: the firm it took over has no union again, and is a target again.
