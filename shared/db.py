@@ -36,7 +36,11 @@ class RecentFirstPool(ConnectionPool):
     def _get_ready_connection(self, timeout: float | None) -> psycopg.Connection[Any] | None:
         # Called with the pool's lock held; the parent takes from the left.
         self._pool.rotate(1)
-        return super()._get_ready_connection(timeout)
+        try:
+            return super()._get_ready_connection(timeout)
+        except BaseException:  # no connection taken (a timeout): keep the order as it was
+            self._pool.rotate(-1)
+            raise
 
 
 def open_pool(

@@ -22,11 +22,16 @@ _SELECT = (
     # The id and the time come as the text the canonical form holds: building UUID and
     # datetime objects only to print them again cost about a fifth of a verification.
     # to_char is explicit, so neither the session's TimeZone nor its DateStyle matters.
+    # It prints no era, so a time outside years 1-9999 (BC, infinity), which no append
+    # writes, comes as NULL and cannot match its hash.
     "SELECT position, stream_id, stream_type, version, event_id::text, event_type,"
     " schema_version, data, metadata,"
-    """ to_char(recorded_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'),"""
+    " CASE WHEN recorded_at >= '0001-01-01 00:00:00+00'"
+    " AND recorded_at < '10000-01-01 00:00:00+00' THEN"
+    """ to_char(recorded_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') END,"""
     " prev_hash, hash FROM events"
 )
+_NO_TIME = "outside years 1-9999"
 
 
 @dataclass(frozen=True)
@@ -153,7 +158,7 @@ def _canonical(row: tuple[Any, ...], metadata_json: str | None = None) -> bytes:
         schema_version=row[6],
         data_json=canonical_json(json.loads(row[7])),
         metadata_json=metadata_json or canonical_json(json.loads(row[8])),
-        recorded_at=row[9],
+        recorded_at=_NO_TIME if row[9] is None else row[9],
     )
 
 

@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from typing import Final
 
 from services.funds.events import (
+    DuesAccountUnionEnded,
     DuesSplitAllocated,
     PreparatoryFundCollected,
     PreparatoryFundRefundIssued,
@@ -78,6 +79,16 @@ def refunds(events: Iterable[object]) -> tuple[Posting, ...]:
         if isinstance(e, PreparatoryFundRefundIssued):
             memo = f"建会筹备金 refund to {e.union_id}"
             out += [Posting("4301", e.amount_fen, 0, memo), Posting("2102", 0, e.amount_fen, memo)]
+    return tuple(out)
+
+
+def union_ended(events: Iterable[object]) -> tuple[Posting, ...]:
+    """A dissolved union's held funds: no longer owed down, the county's to dispose of."""
+    out: list[Posting] = []
+    for e in events:
+        if isinstance(e, DuesAccountUnionEnded) and e.held_fen > 0:
+            memo = f"held for dissolved union {e.union_id}, to the higher-level union"
+            out += [Posting("2102", e.held_fen, 0, memo), Posting("4001", 0, e.held_fen, memo)]
     return tuple(out)
 
 

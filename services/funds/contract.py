@@ -127,7 +127,7 @@ SUBSCRIPTIONS: tuple[Subscription, ...] = (
 DECIDERS = {
     "BudgetLine": domain.BUDGET_LINE,
     "DuesAccount": domain.DUES_ACCOUNT,
-    "UnionEnding": domain.UNION_ENDING,
+    "UnionRecord": domain.UNION_RECORD,
     "Ledger": ledger.LEDGER,
     "Asset": ledger.ASSET,
     "FiscalGrant": ledger.GRANT,

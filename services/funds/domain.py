@@ -35,6 +35,7 @@ from services.funds.events import (
     ReservationExpired,
     ReservationReleased,
     UnionEndingNoted,
+    UnionSectorNoted,
 )
 from services.funds.policy import POLICY, PolicyTable
 from shared.decider import Decider
@@ -504,6 +505,8 @@ class ConvertAccount:
     union_id: str
     founded_on: date
     policy: PolicyTable = POLICY
+    union_ended: bool = False
+    """funds had noted the union's ending before the founding reached it."""
 
 
 @dataclass(frozen=True)
@@ -515,6 +518,8 @@ class FollowUnion:
     into_union_id: str | None
     reason: str
     on: date
+    into_sector: str | None = None
+    """The sector funds knows for the union merged into (none noted: general)."""
 
 
 @dataclass(frozen=True)
@@ -593,7 +598,10 @@ def evolve_account(s: Account, e: object) -> Account:
         case DuesAccountUnionChanged():
             return replace(s, union_id=e.union_id)
         case DuesAccountUnionEnded():
-            return replace(s, mode="preparatory_fund", union_id=None)
+            # The higher-level union's now (books.union_ended): no longer owed down.
+            return replace(
+                s, mode="preparatory_fund", union_id=None, owed_down=s.owed_down - e.held_fen
+            )
         case DuesSectorAssigned():
             return replace(s, sector=e.sector)
         case ArrearsDetected():
@@ -622,11 +630,7 @@ def decide_account(c: object, s: Account) -> list[object]:
         case ConvertAccount():
             return _convert(c, s)
         case FollowUnion():
-            if s.union_id != c.from_union_id:
-                return []  # followed already, or the account never had that union
-            if c.into_union_id is None:
-                return [DuesAccountUnionEnded(c.from_union_id, c.reason, c.on, s.owed_down)]
-            return [DuesAccountUnionChanged(c.from_union_id, c.into_union_id, c.reason, c.on)]
+            return _follow(c, s)
         case AssignSector():
             out: list[object] = _open_if_needed(s, c.employer_id, "union_funds", "tax")
             return [] if s.sector == c.sector else [*out, DuesSectorAssigned(c.sector)]
@@ -767,11 +771,25 @@ def _refund(
 def _convert(c: ConvertAccount, s: Account) -> list[object]:
     if s.mode == "union_funds" and s.union_id == c.union_id:
         return []  # the founding was already taken into account
+    if c.union_ended and s.union_id is not None:
+        return []  # a founding reaching funds after the union ended: the account has moved on
     out: list[object] = _open_if_needed(s, c.employer_id, "union_funds", "tax")
     out.append(DuesAccountConverted(c.union_id, c.founded_on))
     unrefunded = s.prep_collected - s.refund_base
     if unrefunded > 0:
         out.append(_refund(c.union_id, unrefunded, c.founded_on, c.policy))
+    return out
+
+
+def _follow(c: FollowUnion, s: Account) -> list[object]:
+    if s.union_id != c.from_union_id:
+        return []  # followed already, or the account never had that union
+    if c.into_union_id is None:
+        return [DuesAccountUnionEnded(c.from_union_id, c.reason, c.on, s.owed_down)]
+    out: list[object] = [DuesAccountUnionChanged(c.from_union_id, c.into_union_id, c.reason, c.on)]
+    sector = c.into_sector or "general"
+    if (s.sector or "general") != sector:
+        out.append(DuesSectorAssigned(sector))  # its shares follow the new union's rules
     return out
 
 
@@ -799,12 +817,15 @@ def account_stream(employer_id: str) -> str:
     return f"DuesAccount-{employer_id}"
 
 
-# -- union endings, as orgs reports them -------------------------------------------
+# -- unions, as orgs reports them ------------------------------------------------------
 
 
 @dataclass(frozen=True)
-class Ending:
-    noted: UnionEndingNoted | None = None
+class UnionFacts:
+    """What funds has been told of one union: its sector, and its ending."""
+
+    sector: str | None = None
+    ended: UnionEndingNoted | None = None
 
 
 @dataclass(frozen=True)
@@ -815,20 +836,36 @@ class NoteUnionEnding:
     on: date
 
 
-def evolve_ending(s: Ending, e: object) -> Ending:
-    return Ending(e) if isinstance(e, UnionEndingNoted) else s
+@dataclass(frozen=True)
+class NoteUnionSector:
+    union_id: str
+    sector: str
 
 
-def decide_ending(c: object, s: Ending) -> list[object]:
-    if not isinstance(c, NoteUnionEnding):
-        raise TypeError(f"not a union ending command: {c!r}")
-    if s.noted is not None:
-        return []  # a union ends once; the same message again changes nothing
-    return [UnionEndingNoted(c.union_id, c.into_union_id, c.reason, c.on)]
+def evolve_union(s: UnionFacts, e: object) -> UnionFacts:
+    match e:
+        case UnionSectorNoted():
+            return replace(s, sector=e.sector)
+        case UnionEndingNoted():
+            return replace(s, ended=e)
+    return s
 
 
-UNION_ENDING: Decider[object, Ending, object] = Decider(Ending(), evolve_ending, decide_ending)
+def decide_union(c: object, s: UnionFacts) -> list[object]:
+    match c:
+        case NoteUnionEnding():
+            if s.ended is not None:
+                return []  # a union ends once; the same message again changes nothing
+            return [UnionEndingNoted(c.union_id, c.into_union_id, c.reason, c.on)]
+        case NoteUnionSector():
+            return [] if s.sector == c.sector else [UnionSectorNoted(c.union_id, c.sector)]
+    raise TypeError(f"not a union record command: {c!r}")
 
 
-def ending_stream(union_id: str) -> str:
-    return f"UnionEnding-{union_id}"
+UNION_RECORD: Decider[object, UnionFacts, object] = Decider(
+    UnionFacts(), evolve_union, decide_union
+)
+
+
+def union_stream(union_id: str) -> str:
+    return f"UnionRecord-{union_id}"

@@ -194,8 +194,8 @@ class DuesAccountUnionEnded:
     """The account's union was dissolved (orgs' ``UnionDissolved``): no union, 建会筹备金 again.
 
     工会法: a dissolved union's funds and property are for the higher-level union
-    to dispose of. ``held_fen`` is what the county held for it then; it stays
-    payable until the county pays it on (``DuesTransferred``).
+    to dispose of. ``held_fen`` is what the county held for it then: no longer
+    owed down, it is booked to the county's dues income (``books.union_ended``).
     """
 
     union_id: str
@@ -208,14 +208,24 @@ class DuesAccountUnionEnded:
 class UnionEndingNoted:
     """funds' own record that orgs merged (``into_union_id``) or dissolved a union.
 
-    Kept so that an account converted to the union afterwards (orgs' messages
-    reach funds' handlers in no guaranteed order) follows the ending too.
+    Kept (on the union's ``UnionRecord`` stream) so that an account converted to
+    the union afterwards (orgs' messages reach funds' handlers in no guaranteed
+    order) follows the ending too.
     """
 
     union_id: str
     into_union_id: str | None
     reason: str
     ended_on: date
+
+
+@dataclass(frozen=True)
+class UnionSectorNoted:
+    """funds' own record of a union's sector (orgs' ``UnionSectorAssigned``), so that
+    accounts merged into the union later take its sector too."""
+
+    union_id: str
+    sector: str
 
 
 @dataclass(frozen=True)
@@ -322,6 +332,7 @@ def _registry() -> EventRegistry:
         DuesAccountUnionChanged: event_schema(DuesAccountUnionChanged),
         DuesAccountUnionEnded: event_schema(DuesAccountUnionEnded, held_fen=money()),
         UnionEndingNoted: event_schema(UnionEndingNoted),
+        UnionSectorNoted: event_schema(UnionSectorNoted),
         DuesSectorAssigned: event_schema(DuesSectorAssigned),
         ArrearsDetected: event_schema(ArrearsDetected, amount_fen=money()),
         DuesTransferred: event_schema(

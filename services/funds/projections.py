@@ -77,15 +77,14 @@ def employers(store: EventStore) -> list[str]:
     return [s.split("-", 1)[1] for s in _streams(store, "DuesAccount")]
 
 
-def accounts_of(
-    store: EventStore, union_id: str, conn: psycopg.Connection | None = None
-) -> list[str]:
-    """Employers whose dues account is with ``union_id`` now (a merger moves accounts)."""
-    return [
-        employer
+def account_unions(
+    store: EventStore, conn: psycopg.Connection | None = None
+) -> dict[str, str | None]:
+    """Each dues account's employer, and the union the account is with now."""
+    return {
+        employer: load(store, d.DUES_ACCOUNT, d.account_stream(employer), conn).state.union_id
         for employer in stream_keys(store, "DuesAccount", conn)
-        if load(store, d.DUES_ACCOUNT, d.account_stream(employer), conn).state.union_id == union_id
-    ]
+    }
 
 
 def budget_execution(store: EventStore, fiscal_year: int) -> list[dict[str, Any]]:

@@ -253,9 +253,10 @@ class Funds(UnionService):
         p = _data(cmd.UnionFounded, envelope)
 
         def convert(conn: psycopg.Connection) -> None:
-            _hold_union(p["union_id"], conn)
+            _hold_unions(conn)
+            ended = self._union_facts(p["union_id"], conn).ended is not None
             for employer in p["employer_ids"]:
-                c = d.ConvertAccount(employer, p["union_id"], p["founded_on"])
+                c = d.ConvertAccount(employer, p["union_id"], p["founded_on"], union_ended=ended)
                 done = self._account(employer, c, f"founded:{envelope.event_id}", conn)
                 refunds = books.refunds(done.events)
                 if refunds:
@@ -279,11 +280,35 @@ class Funds(UnionService):
         ending = d.NoteUnionEnding(p["union_id"], None, p["reason"], p["dissolved_on"])
         self._react(envelope, "on_union_dissolved", lambda conn: self._union_ended(ending, conn))
 
+    @reliable_event_handler("orgs", "UnionSectorAssigned")
+    def on_union_sector_assigned(self, envelope: Envelope) -> None:
+        p = _data(cmd.UnionSectorAssigned, envelope)
+        union_id = p["union_id"]
+
+        def assign(conn: psycopg.Connection) -> None:
+            _hold_unions(conn)
+            # Its founding employers not converted yet, and every account with it now
+            # (those of unions merged into it too); not those that have moved on.
+            unions = projections.account_unions(self.store.store, conn)
+            founding = [e for e in p["employer_ids"] if unions.get(e) in (None, union_id)]
+            employers = sorted({*founding, *(e for e, u in unions.items() if u == union_id)})
+            note = d.NoteUnionSector(union_id, p["sector"])
+            self._execute(
+                d.UNION_RECORD, d.union_stream(union_id), note, f"sector:{envelope.event_id}", conn
+            )
+            for employer in employers:
+                c = d.AssignSector(employer, p["sector"])
+                self._account(employer, c, f"sector:{envelope.event_id}", conn)
+
+        self._react(envelope, "on_union_sector_assigned", assign)
+
     def _union_ended(self, ending: d.NoteUnionEnding, conn: psycopg.Connection) -> None:
         """Note the ending, then move every account with the union along it."""
-        _hold_union(ending.union_id, conn)
-        self._execute(d.UNION_ENDING, d.ending_stream(ending.union_id), ending, "ending", conn)
-        for employer in projections.accounts_of(self.store.store, ending.union_id, conn):
+        _hold_unions(conn)
+        unions = projections.account_unions(self.store.store, conn)
+        employers = [e for e, union_id in unions.items() if union_id == ending.union_id]
+        self._execute(d.UNION_RECORD, d.union_stream(ending.union_id), ending, "ending", conn)
+        for employer in employers:
             state = load_stream(self.store.store, d.DUES_ACCOUNT, d.account_stream(employer), conn)
             self._follow_endings(employer, state.state, conn)
 
@@ -293,24 +318,20 @@ class Funds(UnionService):
         while state.union_id is not None and state.union_id not in seen:
             union = state.union_id
             seen.add(union)
-            _hold_union(union, conn)
-            ending = load_stream(self.store.store, d.UNION_ENDING, d.ending_stream(union), conn)
-            noted = ending.state.noted
-            if noted is None:
+            ended = self._union_facts(union, conn).ended
+            if ended is None:
                 return
-            c = d.FollowUnion(employer, union, noted.into_union_id, noted.reason, noted.ended_on)
-            state = self._account(employer, c, f"follow:{union}", conn).state
+            into = ended.into_union_id
+            sector = self._union_facts(into, conn).sector if into is not None else None
+            c = d.FollowUnion(employer, union, into, ended.reason, ended.ended_on, sector)
+            done = self._account(employer, c, f"follow:{union}", conn)
+            held = books.union_ended(done.events)
+            if held:
+                self._voucher(f"ENDED-{employer}-{union}", held, employer, conn)
+            state = done.state
 
-    @reliable_event_handler("orgs", "UnionSectorAssigned")
-    def on_union_sector_assigned(self, envelope: Envelope) -> None:
-        p = _data(cmd.UnionSectorAssigned, envelope)
-
-        def assign(conn: psycopg.Connection) -> None:
-            for employer in p["employer_ids"]:
-                c = d.AssignSector(employer, p["sector"])
-                self._account(employer, c, f"sector:{envelope.event_id}", conn)
-
-        self._react(envelope, "on_union_sector_assigned", assign)
+    def _union_facts(self, union_id: str, conn: psycopg.Connection) -> d.UnionFacts:
+        return load_stream(self.store.store, d.UNION_RECORD, d.union_stream(union_id), conn).state
 
     # -- ledger, assets, grants, the service centre ------------------------------
 
@@ -616,20 +637,19 @@ class Funds(UnionService):
         return self._execute(d.DUES_ACCOUNT, d.account_stream(employer), command, command_id, conn)
 
 
-UNION_LOCK = 0x66756E64
-"""Classid of the per-union advisory lock (with the union id's hash as the key)."""
+UNION_LOCK = 0x66756E64756E696F
+"""Advisory lock key held while funds changes which union an account is with."""
 
 
-def _hold_union(union_id: str, conn: psycopg.Connection) -> None:
-    """Serialise, per union, converting accounts to it with noting its ending.
+def _hold_unions(conn: psycopg.Connection) -> None:
+    """Serialise foundings, endings and sectors, before the transaction's first append.
 
     Without it, an ending noted while a founding converts an account in another
     transaction would see neither the other's write, and the account would stay
-    with a union that has ended.
+    with a union that has ended. Taken first, as every append takes the log's
+    lock until commit: taken after an append, it could deadlock with that.
     """
-    conn.execute(
-        "SELECT pg_advisory_xact_lock(%s::integer, hashtext(%s::text))", (UNION_LOCK, union_id)
-    )
+    conn.execute("SELECT pg_advisory_xact_lock(%s)", (UNION_LOCK,))
 
 
 def _saga(schema: type[Schema], envelope: Envelope) -> dict[str, Any]:

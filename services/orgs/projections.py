@@ -101,12 +101,13 @@ def union_tree(store: EventStore) -> list[dict[str, Any]]:
 def union_employers(
     store: EventStore, conn: psycopg.Connection | None = None
 ) -> dict[str, list[str]]:
-    """Each union's employers now, by their own streams (a merger moves them)."""
+    """Each union's employers now, by their own streams (a merger moves them); as
+    coverage counts them, deregistered employers are left out."""
     out: dict[str, list[str]] = defaultdict(list)
     for employer_id in keys(store, "Employer", conn):
-        union_id = load(store, d.EMPLOYER, d.employer_stream(employer_id), conn).state.union_id
-        if union_id is not None:
-            out[union_id].append(employer_id)
+        s = load(store, d.EMPLOYER, d.employer_stream(employer_id), conn).state
+        if s.union_id is not None and not s.deregistered:
+            out[s.union_id].append(employer_id)
     return out
 
 

@@ -695,9 +695,13 @@ class Orgs(UnionService):
             "contracts": 0,
             "joint_meeting": 0,
             "congresses": 0,
+            "handed_over": 0,
         }
         months, version = POLICY.number("orgs.target_months", today)
+        endings: dict[str, d.HandOverUnion | None] = {}
         for employer in projections.keys(self.store.store, "Employer"):
+            # First, so that an employer left with no union is reviewed as a target at once.
+            counts["handed_over"] += self._follow_ended_unions(employer, endings)
             c: object = d.ReviewTarget(employer, today, months, version)
             counts["targets"] += self._count(d.EMPLOYER, d.employer_stream(employer), c, key)
         notice, _ = POLICY.number("union.re_election_notice_days", today)
@@ -717,31 +721,31 @@ class Orgs(UnionService):
         c = d.JointMeetingDeadlines(today, interval, projections.first_day(self.store.store))
         counts["joint_meeting"] = self._count(d.JOINT_MEETING, d.JOINT_MEETING_STREAM, c, key)
         counts["congresses"] = self._congress_deadlines(today, key)
-        counts["handed_over"] = self._follow_ended_unions()
         return counts
 
-    def _follow_ended_unions(self) -> int:
-        """Employers still with a union that has ended follow it now, through later endings.
+    def _follow_ended_unions(
+        self, employer: str, endings: dict[str, d.HandOverUnion | None]
+    ) -> int:
+        """An employer still with a union that has ended follows it now, through later endings.
 
-        end_union hands them over as it ends the union; this catches those of
-        unions that ended before employers followed endings at all.
+        end_union hands employers over as it ends the union; this catches those
+        of unions that ended before employers followed endings at all.
+        ``endings`` caches each union's hand-over for the run.
         """
-        endings: dict[str, d.HandOverUnion | None] = {}
+        stream = d.employer_stream(employer)
+        union_id = load_stream(self.store.store, d.EMPLOYER, stream).state.union_id
+        seen: set[str] = set()
         moved = 0
-        for employer in projections.keys(self.store.store, "Employer"):
-            stream = d.employer_stream(employer)
-            union_id = load_stream(self.store.store, d.EMPLOYER, stream).state.union_id
-            seen: set[str] = set()
-            while union_id is not None and union_id not in seen:
-                seen.add(union_id)
-                if union_id not in endings:
-                    endings[union_id] = d.hand_over(self._union_state(union_id))
-                hand_over = endings[union_id]
-                if hand_over is None:
-                    break
-                done = self._execute(d.EMPLOYER, stream, hand_over, f"end:{union_id}")
-                moved += len(done.events)
-                union_id = done.state.union_id
+        while union_id is not None and union_id not in seen:
+            seen.add(union_id)
+            if union_id not in endings:
+                endings[union_id] = d.hand_over(self._union_state(union_id))
+            hand_over = endings[union_id]
+            if hand_over is None:
+                break
+            done = self._execute(d.EMPLOYER, stream, hand_over, f"end:{union_id}")
+            moved += len(done.events)
+            union_id = done.state.union_id
         return moved
 
     # -- the steps every command takes -----------------------------------------------------

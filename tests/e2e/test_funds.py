@@ -558,6 +558,14 @@ def test_accounts_follow_a_merger_even_one_that_arrives_before_the_founding(mq: 
     assert (ended["union_id"], ended["held_fen"]) == ("U-B", 900_000)
     with rpc(mq) as funds:
         account = funds.funds.dues_reconciliation(EMPLOYER)
-    assert (account["mode"], account["union_id"]) == ("preparatory_fund", None)
+        ledger = funds.funds.trial_balance(2026)
+    assert (account["mode"], account["union_id"], account["owed_down_fen"]) == (
+        "preparatory_fund",
+        None,
+        0,
+    )
+    books = {a["account"]: (a["debit_fen"], a["credit_fen"]) for a in ledger["accounts"]}
+    assert books["2102"] == (900_000, 900_000)  # no longer owed down: the county's income
+    assert ledger["balanced"]
     assert [u["change"] for u in account["unions"]] == ["founded", "merged", "dissolved"]
     assert mq.count("funds", "UnionEndingNoted") == 2

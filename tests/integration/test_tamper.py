@@ -79,6 +79,14 @@ def test_the_session_time_zone_and_date_style_do_not_matter(ten: LogFixture) -> 
         assert verify(conn).ok
 
 
+@pytest.mark.parametrize(
+    "moment", ["recorded_at - interval '4052 years'", "'infinity'", "'-infinity'"]
+)
+def test_a_time_no_append_writes_is_caught(ten: LogFixture, moment: str) -> None:
+    tamper(ten, f"UPDATE events SET recorded_at = {moment} WHERE position = 5")
+    assert check(ten) == (False, 5, "changed")
+
+
 def test_a_microsecond_moved_is_caught(ten: LogFixture) -> None:
     tamper(
         ten,

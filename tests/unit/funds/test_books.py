@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from services.aid.policy import POLICY as AID_POLICY
 from services.competitions.policy import BASE as COMPETITIONS_POLICY
 from services.funds import books
-from services.funds.events import DuesSplitAllocated, PreparatoryFundRefundIssued
+from services.funds.events import (
+    DuesAccountUnionEnded,
+    DuesSplitAllocated,
+    PreparatoryFundRefundIssued,
+)
 from services.funds.ledger_events import Posting
 
 
@@ -24,6 +30,17 @@ def test_rule_a_collection_credits_each_share_where_it_belongs() -> None:
         ("4001", 0, 500),  # the county's own (fiscal remittance; the zero share is left out)
     ]
     assert balanced(voucher)
+
+
+def test_rule_a_dissolved_unions_held_funds_become_the_countys() -> None:
+    ended = DuesAccountUnionEnded("U-1", "employer_closed", date(2026, 11, 2), 1_200_000)
+    voucher = books.union_ended([ended])
+    assert [(p.account, p.debit_fen, p.credit_fen) for p in voucher] == [
+        ("2102", 1_200_000, 0),  # no longer owed down
+        ("4001", 0, 1_200_000),
+    ]
+    nothing = DuesAccountUnionEnded("U-2", "employer_closed", date(2026, 11, 2), 0)
+    assert books.union_ended([nothing]) == ()
 
 
 def test_rule_refunds_and_revised_education_transfers_balance() -> None:

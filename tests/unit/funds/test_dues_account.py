@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from services.funds.domain import (
     DUES_ACCOUNT,
-    UNION_ENDING,
+    UNION_RECORD,
     Account,
     AssignSector,
     ConvertAccount,
@@ -20,6 +20,7 @@ from services.funds.domain import (
     FollowUnion,
     NotEducationSector,
     NoteUnionEnding,
+    NoteUnionSector,
     RecordCollection,
     TransferDues,
     TransferExceedsOwed,
@@ -33,12 +34,14 @@ from services.funds.events import (
     DuesAccountUnionEnded,
     DuesAssessed,
     DuesCollected,
+    DuesSectorAssigned,
     DuesSplitAllocated,
     DuesTransferred,
     EducationTransferAssessed,
     PreparatoryFundCollected,
     PreparatoryFundRefundIssued,
     UnionEndingNoted,
+    UnionSectorNoted,
 )
 from services.funds.policy import POLICY, Parameter, PolicyTable
 
@@ -322,7 +325,7 @@ def test_rule_a_dissolved_unions_account_has_no_union_and_says_what_was_held() -
         DuesAccountUnionEnded("union-77", "employer_closed", date(2026, 11, 2), 1_200_000)
     ]
     assert (state.mode, state.union_id) == ("preparatory_fund", None)
-    assert state.owed_down == 1_200_000  # still payable, until the county pays it on
+    assert state.owed_down == 0  # the higher-level union's to dispose of, not owed down
     _, after = run(collect("2026-12", 300_000, kind="preparatory_fund"), state=state)
     assert not any(isinstance(e, PreparatoryFundRefundIssued) for e in after)  # no union
     # A union founded later is refunded what was collected since, not twice the rest.
@@ -333,12 +336,43 @@ def test_rule_a_dissolved_unions_account_has_no_union_and_says_what_was_held() -
     assert (refund.union_id, refund.collected_fen) == ("union-90", 300_000)
 
 
-def test_a_union_ending_is_noted_once() -> None:
+def test_a_union_ending_is_noted_once_and_its_sector_as_it_changes() -> None:
     note = NoteUnionEnding("union-77", "union-88", "employer_merged", date(2026, 11, 2))
-    events = UNION_ENDING.decide(note, UNION_ENDING.initial_state)
+    events = UNION_RECORD.decide(note, UNION_RECORD.initial_state)
     assert events == [
         UnionEndingNoted("union-77", "union-88", "employer_merged", date(2026, 11, 2))
     ]
-    state = UNION_ENDING.fold(events)
-    assert state.noted == events[0]
-    assert UNION_ENDING.decide(note, state) == []
+    state = UNION_RECORD.fold(events)
+    assert state.ended == events[0]
+    assert UNION_RECORD.decide(note, state) == []
+    sector = NoteUnionSector("union-77", "education")
+    assert UNION_RECORD.decide(sector, state) == [UnionSectorNoted("union-77", "education")]
+    state = UNION_RECORD.fold([UnionSectorNoted("union-77", "education")], state)
+    assert UNION_RECORD.decide(sector, state) == []
+
+
+def test_rule_a_merged_account_takes_the_sector_of_the_union_merged_into() -> None:
+    school = run(AssignSector(EMPLOYER, "education"), state=founded_with_dues())[0]
+    into_general = FollowUnion(
+        EMPLOYER, "union-77", "union-88", "employer_merged", date(2026, 11, 2)
+    )
+    state, events = run(into_general, state=school)
+    assert events[-1] == DuesSectorAssigned("general")  # no sector noted for union-88
+    assert state.sector == "general"
+    into_school = FollowUnion(
+        EMPLOYER, "union-77", "union-89", "employer_merged", date(2026, 11, 2), "education"
+    )
+    assert [type(e) for e in run(into_school, state=school)[1]] == [DuesAccountUnionChanged]
+
+
+def test_rule_a_founding_that_arrives_after_its_union_ended_does_not_undo_a_newer_union() -> None:
+    with_newer = founded_with_dues()  # with union-77, founded after the ended union-66
+    late = ConvertAccount(EMPLOYER, "union-66", date(2026, 8, 1), union_ended=True)
+    assert run(late, state=with_newer)[1] == []
+    # With no union yet, it is converted (and refunded), then follows the ending.
+    state, events = run(
+        collect("2026-08", 1_000_000, kind="preparatory_fund"),
+        ConvertAccount(EMPLOYER, "union-66", date(2026, 8, 1), union_ended=True),
+    )
+    assert state.union_id == "union-66"
+    assert any(isinstance(e, PreparatoryFundRefundIssued) for e in events)
