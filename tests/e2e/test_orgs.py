@@ -24,6 +24,14 @@ CHAIR = {"actor": "chair-1", "role": "grassroots_chair"}
 FINANCE = {"actor": "finance-1", "role": "finance_officer"}
 SCHOOL = "12341522MB1234567X"
 FIRM = "91341522MA2T5K8X0Y"
+FIRM_REGISTERED = {
+    "employer_id": FIRM,
+    "name": "霍邱某物流有限公司",
+    "kind": "non_public_enterprise",
+    "started_on": "2025-01-01",
+    "employees": 40,
+    "division_code": "341522",
+}
 
 
 def call(mq: World, who: dict[str, str], service: str, method: str, *args: Any) -> Any:
@@ -77,16 +85,8 @@ def test_founding_a_union_refunds_the_fund_and_the_education_sector_reaches_fund
 ) -> None:
     mq.start_service("funds")
     mq.start_service("orgs")
-    registered = {
-        "employer_id": FIRM,
-        "name": "霍邱某物流有限公司",
-        "kind": "non_public_enterprise",
-        "started_on": "2025-01-01",
-        "employees": 40,
-        "division_code": "341522",
-    }
-    inbound(mq, "hrss.EmployerRegistered", registered, "reg-1")
-    inbound(mq, "hrss.EmployerRegistered", registered, "reg-2")  # 人社 sent it twice
+    inbound(mq, "hrss.EmployerRegistered", FIRM_REGISTERED, "reg-1")
+    inbound(mq, "hrss.EmployerRegistered", FIRM_REGISTERED, "reg-2")  # 人社 sent it twice
     collected = {
         "employer_id": FIRM,
         "period": "2026-08",
@@ -216,15 +216,7 @@ def test_employers_of_a_union_that_ended_without_them_follow_at_the_daily_review
 ) -> None:
     """A union ended before its employers followed endings: the daily review moves them."""
     mq.start_service("orgs")
-    registered = {
-        "employer_id": FIRM,
-        "name": "霍邱某物流有限公司",
-        "kind": "non_public_enterprise",
-        "started_on": "2025-01-01",
-        "employees": 40,
-        "division_code": "341522",
-    }
-    inbound(mq, "hrss.EmployerRegistered", registered, "reg-1")
+    inbound(mq, "hrss.EmployerRegistered", FIRM_REGISTERED, "reg-1")
     wait_for("the employer", lambda: mq.count("orgs", "EmployerRegistered") == 1)
     found(mq, "U-5", FIRM, 40, 5)
     # As the union's ending was recorded before: on its stream only.
