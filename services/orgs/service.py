@@ -733,7 +733,10 @@ class Orgs(UnionService):
         ``endings`` caches each union's hand-over for the run.
         """
         stream = d.employer_stream(employer)
-        union_id = load_stream(self.store.store, d.EMPLOYER, stream).state.union_id
+        state = load_stream(self.store.store, d.EMPLOYER, stream).state
+        if state.deregistered:
+            return 0  # out of coverage, as end_union leaves it
+        union_id = state.union_id
         seen: set[str] = set()
         moved = 0
         while union_id is not None and union_id not in seen:
