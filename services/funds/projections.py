@@ -77,12 +77,10 @@ def employers(store: EventStore) -> list[str]:
     return [s.split("-", 1)[1] for s in _streams(store, "DuesAccount")]
 
 
-def account_unions(
-    store: EventStore, conn: psycopg.Connection | None = None
-) -> dict[str, str | None]:
-    """Each dues account's employer, and the union the account is with now."""
+def accounts(store: EventStore, conn: psycopg.Connection | None = None) -> dict[str, d.Account]:
+    """Every dues account's state, by employer."""
     return {
-        employer: load(store, d.DUES_ACCOUNT, d.account_stream(employer), conn).state.union_id
+        employer: load(store, d.DUES_ACCOUNT, d.account_stream(employer), conn).state
         for employer in stream_keys(store, "DuesAccount", conn)
     }
 

@@ -289,7 +289,9 @@ class Funds(UnionService):
             _hold_unions(conn)
             # Its founding employers not converted yet, and every account with it now
             # (those of unions merged into it too); not those that have moved on.
-            unions = projections.account_unions(self.store.store, conn)
+            unions = {
+                e: a.union_id for e, a in projections.accounts(self.store.store, conn).items()
+            }
             founding = [e for e in p["employer_ids"] if unions.get(e) in (None, union_id)]
             employers = sorted({*founding, *(e for e, u in unions.items() if u == union_id)})
             note = d.NoteUnionSector(union_id, p["sector"])
@@ -305,12 +307,15 @@ class Funds(UnionService):
     def _union_ended(self, ending: d.NoteUnionEnding, conn: psycopg.Connection) -> None:
         """Note the ending, then move every account with the union along it."""
         _hold_unions(conn)
-        unions = projections.account_unions(self.store.store, conn)
-        employers = [e for e, union_id in unions.items() if union_id == ending.union_id]
+        # Read before the first append, as the lock is (see _hold_unions).
+        with_union = {
+            employer: account
+            for employer, account in projections.accounts(self.store.store, conn).items()
+            if account.union_id == ending.union_id
+        }
         self._execute(d.UNION_RECORD, d.union_stream(ending.union_id), ending, "ending", conn)
-        for employer in employers:
-            state = load_stream(self.store.store, d.DUES_ACCOUNT, d.account_stream(employer), conn)
-            self._follow_endings(employer, state.state, conn)
+        for employer, account in with_union.items():
+            self._follow_endings(employer, account, conn)
 
     def _follow_endings(self, employer: str, state: d.Account, conn: psycopg.Connection) -> None:
         """Move the account along each ending funds has noted, one union after another."""
