@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from time import monotonic
 from typing import Any
 
 import psycopg
@@ -21,7 +22,7 @@ def cooperate_with_green_threads() -> None:
 
 
 class RecentFirstPool(ConnectionPool):
-    """A pool that hands out the connection returned last.
+    """A pool that hands out the connection returned last, and only while its server process lives.
 
     psycopg_pool hands out the one idle longest, so even one caller at a time
     cycles through every open connection and finds each server process cold
@@ -29,8 +30,16 @@ class RecentFirstPool(ConnectionPool):
     eight, a single writer's append took about 40 % longer. Most recent first
     keeps the few connections a light load needs hot, and the pool's idle timer
     (``max_idle``, which closes from the other end) retires the rest.
-    It overrides a psycopg-pool internal: the version is pinned, and
-    ``tests/integration/test_pool.py`` fails if the order is lost.
+
+    A connection whose server process has ended while it sat idle (PostgreSQL
+    restarted, or an administrator terminated it) is replaced instead of handed
+    out, so the first command after a restart does not fail on it. Finding out
+    costs no round trip (see :func:`server_gone`), and the caller takes the next
+    connection at once: psycopg-pool's own ``check`` hook would pause a second
+    or more after each dead one.
+
+    It overrides psycopg-pool internals: the version is pinned, and
+    ``tests/integration/test_pool.py`` fails if the order or the replacement is lost.
     """
 
     def _get_ready_connection(self, timeout: float | None) -> psycopg.Connection[Any] | None:
@@ -41,6 +50,33 @@ class RecentFirstPool(ConnectionPool):
         except BaseException:  # no connection taken (a timeout): keep the order as it was
             self._pool.rotate(-1)
             raise
+
+    def _getconn_unchecked(self, timeout: float) -> psycopg.Connection[Any]:
+        deadline = monotonic() + timeout
+        while True:
+            conn = super()._getconn_unchecked(deadline - monotonic())
+            if not server_gone(conn):
+                return conn
+            # As the parent does with a connection that fails its check: the
+            # pool counts it lost and opens a replacement in the background.
+            self._putconn(conn, from_getconn=True)
+
+
+def server_gone(conn: psycopg.Connection[Any]) -> bool:
+    """True when an idle connection's server process has ended, read without waiting.
+
+    A server process that ends sends a FATAL message and closes its socket, and
+    libpq reports the closed socket on the read after the one that returns the
+    message; on a live idle connection each read finds nothing (well under a
+    microsecond: the socket is non-blocking). A server cut off by the network
+    sends nothing and is not detected here: that connection fails on use.
+    """
+    try:
+        for _ in range(2):
+            conn.pgconn.consume_input()
+    except psycopg.OperationalError:
+        return True
+    return False
 
 
 def open_pool(

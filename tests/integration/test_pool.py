@@ -66,3 +66,50 @@ def test_a_lone_writer_after_a_burst_appends_on_one_server_process(
         assert row is not None and row[0] == 6  # the others stay open, idle, until max_idle
     finally:
         pool.close()
+
+
+def terminate(cfg: DatabaseConfig, pids: list[int]) -> None:
+    """End server processes as a restart would, and wait until they are gone."""
+    with psycopg.connect(cfg.admin_dsn, autocommit=True) as admin:
+        for pid in pids:
+            row = admin.execute("SELECT pg_terminate_backend(%s, 10000)", (pid,)).fetchone()
+            assert row == (True,)
+
+
+def test_connections_whose_server_process_ended_are_replaced_not_handed_out(
+    db_config: DatabaseConfig,
+) -> None:
+    pool = open_pool(db_config.service_dsn, min_size=1, max_size=4)
+    try:
+        store = EventStore(pool, registry())
+        held = [pool.getconn() for _ in range(4)]
+        old = [backend(c) for c in held]
+        for conn in held:
+            pool.putconn(conn)
+        terminate(db_config, old)
+
+        # The first command after the restart succeeds, on a new server process.
+        result = store.append(
+            "Account-restart", [NewEvent("Deposited", {"amount_fen": 1})], ANY_VERSION, META
+        )
+        assert result.positions == (1,)
+        assert [e.version for e in store.read_stream("Account-restart")] == [1]
+        with pool.connection() as conn:
+            assert backend(conn) not in old
+        assert pool.get_stats().get("connections_lost") == 4
+    finally:
+        pool.close()
+
+
+def test_a_live_idle_connection_is_handed_out_as_it_is(db_config: DatabaseConfig) -> None:
+    pool = open_pool(db_config.service_dsn, min_size=1, max_size=2)
+    try:
+        with pool.connection() as conn:
+            first = backend(conn)
+            conn.execute("SET application_name = 'kept'")  # the server reports it back
+        for _ in range(3):
+            with pool.connection() as conn:
+                assert backend(conn) == first
+        assert "connections_lost" not in pool.get_stats()
+    finally:
+        pool.close()
