@@ -7,6 +7,13 @@ Two baselines: a plain table (bigserial key, nothing else), and a copy of the
 log's table with its checks and unique indexes, fed from a sequence. The second
 separates what the table's own integrity costs from what the append adds
 (the lock, the version and idempotency checks, the hash chain, validation).
+
+A third measures the best an append on this table could do in one statement:
+a single INSERT that reads the stream's version, takes the server's time and
+computes the hash, with the head kept by the client and gaps, forks and stream
+holes refused by keys alone (foreign keys to the previous position and hash and
+to the stream's previous version). It has no lock, no idempotent replay and no
+validation, and one writer only: it is a ceiling, not a design.
 """
 
 from __future__ import annotations
@@ -15,11 +22,12 @@ import os
 import threading
 import uuid
 from collections.abc import Callable
+from typing import Any
 
 import psycopg
 
 from bench._common import METADATA, median, rate, report, sample_data, scratch_store
-from shared.canonical import canonical_json
+from shared.canonical import GENESIS_HASH, canonical_json
 from shared.registry import NewEvent
 from shared.store import ANY_VERSION
 
@@ -44,6 +52,34 @@ INDEXED_INSERT = (
     " schema_version, data, metadata, recorded_at, prev_hash, hash)"
     " VALUES (%s, %s, %s, %s, %s, 1, %s::jsonb, %s::jsonb, now(), %s, %s)"
 )
+CHAINED_TABLE = """
+CREATE TABLE raw_chained (LIKE events INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING INDEXES);
+ALTER TABLE raw_chained
+    ADD prev_position bigint GENERATED ALWAYS AS (nullif(position - 1, 0)) STORED,
+    ADD prev_version integer GENERATED ALWAYS AS (nullif(version - 1, 0)) STORED,
+    ADD UNIQUE (position, hash);
+ALTER TABLE raw_chained
+    ADD FOREIGN KEY (prev_position, prev_hash) REFERENCES raw_chained (position, hash),
+    ADD FOREIGN KEY (stream_id, prev_version) REFERENCES raw_chained (stream_id, version);
+"""
+CHAINED_INSERT = """
+WITH v AS (
+    SELECT coalesce((SELECT version FROM raw_chained WHERE stream_id = %(stream)s
+                      ORDER BY version DESC LIMIT 1), 0) + 1 AS version,
+           date_trunc('microseconds', clock_timestamp()) AS at)
+INSERT INTO raw_chained (position, stream_id, stream_type, version, event_id, event_type,
+                         schema_version, data, metadata, recorded_at, prev_hash, hash)
+SELECT %(position)s, %(stream)s, 'Case', v.version, %(id)s, 'PaymentRecorded', 1,
+       %(data)s::jsonb, %(meta)s::jsonb, v.at, %(prev)s,
+       encode(sha256(decode(%(prev)s::text, 'hex') || convert_to(
+           '{"data":' || %(data)s::text || ',"event_id":"' || %(id)s::text
+           || '","event_type":"PaymentRecorded","metadata":' || %(meta)s::text
+           || ',"position":' || %(position)s::bigint || ',"recorded_at":"'
+           || to_char(v.at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')
+           || '","schema_version":1,"stream_id":"' || %(stream)s::text
+           || '","stream_type":"Case","version":' || v.version || '}', 'UTF8')), 'hex')
+  FROM v RETURNING position, hash
+"""
 RAW_INSERT = (
     "INSERT INTO raw_events (stream_id, stream_type, version, event_id, event_type,"
     " schema_version, data, metadata, prev_hash, hash)"
@@ -56,7 +92,10 @@ def main() -> None:
         with psycopg.connect(cfg.admin_dsn, autocommit=True) as admin:
             admin.execute(RAW_TABLE)
             admin.execute(INDEXED_TABLE)
-            admin.execute(f'GRANT INSERT, SELECT ON raw_events, raw_indexed TO "{cfg.role}"')
+            admin.execute(CHAINED_TABLE)
+            admin.execute(
+                f'GRANT INSERT, SELECT ON raw_events, raw_indexed, raw_chained TO "{cfg.role}"'
+            )
             admin.execute(
                 "GRANT USAGE ON SEQUENCE raw_events_position_seq, raw_indexed_position"
                 f' TO "{cfg.role}"'
@@ -89,6 +128,26 @@ def main() -> None:
         def indexed(writer: int, count: int) -> None:
             insert(INDEXED_INSERT, writer, count)
 
+        chain_head: list[Any] = [0, GENESIS_HASH]  # position, hash
+
+        def chained(writer: int, count: int) -> None:
+            with pool.connection() as conn:
+                for _ in range(count):
+                    i = next(counter)
+                    row = conn.execute(
+                        CHAINED_INSERT,
+                        {
+                            "position": chain_head[0] + 1,
+                            "stream": f"Case-w{writer}",
+                            "id": uuid.uuid4(),
+                            "data": canonical_json(sample_data(i)),
+                            "meta": meta_json,
+                            "prev": chain_head[1],
+                        },
+                    ).fetchone()
+                    assert row is not None
+                    chain_head[:] = row
+
         def append(writer: int, count: int) -> None:
             for _ in range(count):
                 i = next(counter)
@@ -110,11 +169,14 @@ def main() -> None:
 
         raw(0, 50)  # warm up connections and plans
         indexed(0, 50)
+        chained(0, 50)
         append(0, 50)
-        raw_rates, indexed_rates, append_rates, raw8_rates, append8_rates = [], [], [], [], []
+        raw_rates, indexed_rates, chained_rates, append_rates = [], [], [], []
+        raw8_rates, append8_rates = [], []
         for _ in range(ROUNDS):
             raw_rates.append(rate(N, lambda: raw(0, N)))
             indexed_rates.append(rate(N, lambda: indexed(0, N)))
+            chained_rates.append(rate(N, lambda: chained(0, N)))
             append_rates.append(rate(N, lambda: append(0, N)))
             raw8_rates.append(rate(N, lambda: concurrent(raw, N)))
             append8_rates.append(rate(N, lambda: concurrent(append, N)))
@@ -133,6 +195,8 @@ def main() -> None:
                 "raw_indexed_insert_per_s": round(median(indexed_rates)),
                 "indexed_vs_raw": round(median(indexed_rates) / median(raw_rates), 3),
                 "append_vs_indexed_raw": round(median(append_rates) / median(indexed_rates), 3),
+                "one_statement_ceiling_per_s": round(median(chained_rates)),
+                "ceiling_vs_raw": round(median(chained_rates) / median(raw_rates), 3),
                 "raw_insert_8_writers_per_s": round(median(raw8_rates)),
                 "append_8_writers_per_s": round(median(append8_rates)),
                 "append_8_vs_raw_8": round(median(append8_rates) / median(raw8_rates), 3),
