@@ -49,15 +49,16 @@ def registry() -> EventRegistry:
     return reg
 
 
+def scratch_config(pid: int) -> DatabaseConfig:
+    """The scratch database and role of the benchmark run in process ``pid``."""
+    return replace(database_config("bench"), name=f"union_bench_{pid}", role=f"union_bench_{pid}")
+
+
 @contextmanager
 def scratch_store(
     max_size: int = 10,
 ) -> Iterator[tuple[DatabaseConfig, EventStore, ConnectionPool]]:
-    cfg = replace(
-        database_config("bench"),
-        name=f"union_bench_{os.getpid()}",
-        role=f"union_bench_{os.getpid()}",
-    )
+    cfg = scratch_config(os.getpid())
     migrate(cfg)
     pool = open_pool(cfg.service_dsn, min_size=1, max_size=max_size)
     try:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from time import monotonic
-from typing import Any
+from typing import Any, Final
 
 import psycopg
 import psycopg.waiting
@@ -35,8 +35,8 @@ class RecentFirstPool(ConnectionPool):
     restarted, or an administrator terminated it) is replaced instead of handed
     out, so the first command after a restart does not fail on it. Finding out
     costs no round trip (see :func:`server_gone`), and the caller takes the next
-    connection at once: psycopg-pool's own ``check`` hook would pause a second
-    or more after each dead one.
+    connection at once: psycopg-pool's own ``check`` hook would pause about a
+    second after the second dead one, two after the third, and so on.
 
     It overrides psycopg-pool internals: the version is pinned, and
     ``tests/integration/test_pool.py`` fails if the order or the replacement is lost.
@@ -57,9 +57,12 @@ class RecentFirstPool(ConnectionPool):
             conn = super()._getconn_unchecked(deadline - monotonic())
             if not server_gone(conn):
                 return conn
-            # As the parent does with a connection that fails its check: the
-            # pool counts it lost and opens a replacement in the background.
+            # Closed first: some socket errors leave libpq's status OK, and the
+            # pool would take such a connection back as good. Closed, it is
+            # counted lost and replaced in the background.
+            conn.close()
             self._putconn(conn, from_getconn=True)
+            self._check_open_getconn()  # closed meanwhile: say so, not wait out the timeout
 
 
 def server_gone(conn: psycopg.Connection[Any]) -> bool:
@@ -67,9 +70,12 @@ def server_gone(conn: psycopg.Connection[Any]) -> bool:
 
     A server process that ends sends a FATAL message and closes its socket, and
     libpq reports the closed socket on the read after the one that returns the
-    message; on a live idle connection each read finds nothing (well under a
-    microsecond: the socket is non-blocking). A server cut off by the network
-    sends nothing and is not detected here: that connection fails on use.
+    message; on a live idle connection each read finds nothing (about a
+    microsecond for both: the socket is non-blocking). What a live server sent
+    meanwhile (a notice, a NOTIFY) stays in libpq's buffer and is handled with
+    the next query. A server cut off by the network sends nothing; the pool's
+    TCP keepalives (see :func:`open_pool`) turn that into a socket error within
+    about half a minute, and this read then sees it.
     """
     try:
         for _ in range(2):
@@ -77,6 +83,16 @@ def server_gone(conn: psycopg.Connection[Any]) -> bool:
     except psycopg.OperationalError:
         return True
     return False
+
+
+TCP_TIMEOUTS: Final[dict[str, Any]] = {
+    "keepalives": 1,
+    "keepalives_idle": 10,
+    "keepalives_interval": 5,
+    "keepalives_count": 3,
+    "tcp_user_timeout": 30_000,
+}
+"""libpq settings that end a connection to an unreachable server within about 30 s."""
 
 
 def open_pool(
@@ -87,8 +103,15 @@ def open_pool(
         dsn,
         min_size=min_size,
         max_size=max_size,
-        # Times come back in UTC so nothing depends on the server's TimeZone setting.
-        kwargs={"autocommit": True, "options": "-c TimeZone=UTC"},
+        kwargs={
+            "autocommit": True,
+            # Times come back in UTC so nothing depends on the server's TimeZone setting.
+            "options": "-c TimeZone=UTC",
+            # A server cut off by the network sends nothing. Without these an idle
+            # connection to it looks alive, and a query sent on it waits for TCP's
+            # retransmissions to give up (about a quarter of an hour).
+            **TCP_TIMEOUTS,
+        },
         name=name,
         open=False,
     )

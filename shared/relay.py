@@ -29,6 +29,7 @@ import amqp
 import psycopg
 
 from shared.broker import BrokerConfig, declare_events_exchange, events_exchange
+from shared.db import TCP_TIMEOUTS
 from shared.store import head_of
 
 RELAY_LOCK: Final = 1970170225
@@ -225,10 +226,7 @@ class Relay:
             autocommit=True,
             options="-c TimeZone=UTC",
             # A leader cut off from the database must notice, so a standby can lead.
-            keepalives=1,
-            keepalives_idle=10,
-            keepalives_interval=5,
-            keepalives_count=3,
+            **TCP_TIMEOUTS,
         ) as conn:
             while not _try_lock(conn):
                 self._set(leader=False)

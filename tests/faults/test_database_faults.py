@@ -36,12 +36,23 @@ def server_processes(mq: World, service: str) -> list[int]:
     return [r[0] for r in rows]
 
 
+def relay_process(mq: World, service: str) -> int | None:
+    """The server process of the relay: the one holding the relay's advisory lock."""
+    with psycopg.connect(mq.db(service).admin_dsn, autocommit=True) as admin:
+        row = admin.execute(
+            "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted"
+            " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+        ).fetchone()
+    return None if row is None else int(row[0])
+
+
 def terminate_all(mq: World, service: str) -> list[int]:
     """End every server process of the service, and wait until each is gone."""
     pids = server_processes(mq, service)
     with psycopg.connect(mq.db(service).admin_dsn, autocommit=True) as admin:
         for pid in pids:
-            admin.execute("SELECT pg_terminate_backend(%s, 10000)", (pid,))
+            row = admin.execute("SELECT pg_terminate_backend(%s, 10000)", (pid,)).fetchone()
+            assert row == (True,), pid
     return pids
 
 
@@ -49,8 +60,10 @@ def test_the_first_command_after_its_connections_are_cut_succeeds(mq: World) -> 
     mq.start_service("funds")
     with ClusterRpcProxy({"AMQP_URI": mq.broker.uri}, context_data=ACTOR) as rpc:
         rpc.funds.allocate(allocation("before"))
+        wait_for("the relay to lead", lambda: relay_process(mq, "funds") is not None)
+        relay = relay_process(mq, "funds")
         cut = terminate_all(mq, "funds")
-        assert len(cut) >= 2  # the pool's connections and the relay's
+        assert relay in cut and len(cut) >= 3  # the relay's and the pool's (at least two)
 
         rpc.funds.allocate(allocation("after"))  # no error: dead connections are replaced
 

@@ -6,7 +6,7 @@ import psycopg
 import pytest
 
 from shared.config import DatabaseConfig
-from shared.db import open_pool
+from shared.db import TCP_TIMEOUTS, open_pool
 from shared.registry import NewEvent
 from shared.store import ANY_VERSION, EventStore
 from tests.kit import META, registry
@@ -94,22 +94,46 @@ def test_connections_whose_server_process_ended_are_replaced_not_handed_out(
         )
         assert result.positions == (1,)
         assert [e.version for e in store.read_stream("Account-restart")] == [1]
-        with pool.connection() as conn:
-            assert backend(conn) not in old
+        # None of the four can be handed out again: four at once are all new.
+        now = [pool.getconn() for _ in range(4)]
+        assert not {backend(c) for c in now} & set(old)
+        for conn in now:
+            pool.putconn(conn)
         assert pool.get_stats().get("connections_lost") == 4
     finally:
         pool.close()
 
 
-def test_a_live_idle_connection_is_handed_out_as_it_is(db_config: DatabaseConfig) -> None:
+def test_pool_connections_notice_an_unreachable_server(db_config: DatabaseConfig) -> None:
+    """A network cut sends nothing: TCP keepalives and a send timeout make it an error."""
+    pool = open_pool(db_config.service_dsn, min_size=1, max_size=1)
+    try:
+        with pool.connection() as conn:
+            settings = conn.info.get_parameters()
+        assert {k: settings.get(k) for k in TCP_TIMEOUTS} == {
+            k: str(v) for k, v in TCP_TIMEOUTS.items()
+        }
+    finally:
+        pool.close()
+
+
+def test_a_live_idle_connection_is_handed_out_with_what_it_was_sent(
+    db_config: DatabaseConfig,
+) -> None:
     pool = open_pool(db_config.service_dsn, min_size=1, max_size=2)
+    heard: list[str] = []
     try:
         with pool.connection() as conn:
             first = backend(conn)
-            conn.execute("SET application_name = 'kept'")  # the server reports it back
-        for _ in range(3):
-            with pool.connection() as conn:
-                assert backend(conn) == first
+            conn.add_notify_handler(lambda n: heard.append(n.payload))
+            conn.execute("LISTEN pool_probe")
+        with psycopg.connect(db_config.admin_dsn, autocommit=True) as other:
+            other.execute("NOTIFY pool_probe, 'while idle'")  # arrives while it is pooled
+        with pool.connection() as conn:
+            assert backend(conn) == first
+            conn.execute("SELECT 1")  # psycopg hands notifications over with a query
+            conn.execute("UNLISTEN *")
+        assert heard == ["while idle"]
         assert "connections_lost" not in pool.get_stats()
     finally:
         pool.close()
