@@ -39,6 +39,7 @@ bench: venv services
 	$(BIN)/python -m bench.append_bench
 	$(BIN)/python -m bench.read_bench
 	$(BIN)/python -m bench.relay_bench
+	$(BIN)/python -m bench.load_bench
 
 lint: venv
 	$(BIN)/ruff check .

@@ -8,12 +8,13 @@ entrypoints and dependency providers like its own.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import date
 from typing import Any, ClassVar
 
 import psycopg
 
-from shared.decider import Decider, Executed, execute
+from shared.decider import Decider, Executed, execute, sweep
 from shared.nameko_ext import (
     CallContext,
     ClockProvider,
@@ -77,6 +78,24 @@ class UnionService:
 
     def _meta(self) -> dict[str, Any]:
         return self.context.metadata()
+
+    def _sweep(
+        self,
+        decider: Decider[object, Any, object],
+        stream_type: str,
+        command_for: Callable[[str], object],
+        command_id: str,
+    ) -> int:
+        """A timer's command on every stream of a type (:func:`shared.decider.sweep`)."""
+        return sweep(
+            self.store.store,
+            decider,
+            stream_type,
+            command_for,
+            command_id=command_id,
+            metadata=self.context.metadata(),
+            max_attempts=self.attempts,
+        )
 
     def _call_key(self) -> str:
         """A command id for commands without a natural one: the call's own (or the

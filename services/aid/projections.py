@@ -11,8 +11,8 @@ import psycopg
 
 from services.aid import domain as d
 from services.aid import programmes as pg
-from shared.decider import load
-from shared.readmodels import local_day, stream_keys
+from shared.decider import load, load_all
+from shared.readmodels import local_day
 from shared.store import EventStore
 
 county_day = local_day
@@ -84,12 +84,11 @@ def files_held_by(
 def open_files_of_union(
     store: EventStore, union_id: str, conn: psycopg.Connection | None = None
 ) -> list[str]:
-    out = []
-    for household in stream_keys(store, "HardshipFile", conn):
-        s = _file(store, household, conn)
-        if s.union_id == union_id and s.status not in _CLOSED:
-            out.append(household)
-    return out
+    return [
+        household
+        for household, f in load_all(store, d.HARDSHIP_FILE, "HardshipFile", conn).items()
+        if f.state.union_id == union_id and f.state.status not in _CLOSED
+    ]
 
 
 _CLOSED = ("rejected", "lifted", "deregistered")
@@ -102,8 +101,8 @@ def _file(store: EventStore, household: str, conn: psycopg.Connection | None) ->
 def files(store: EventStore, status: str | None = None) -> list[dict[str, Any]]:
     """The file register (一户一档): the national system's lists are filters of it."""
     out = []
-    for household in stream_keys(store, "HardshipFile"):
-        s = _file(store, household, None)
+    for household, f in load_all(store, d.HARDSHIP_FILE, "HardshipFile").items():
+        s = f.state
         if status is None or s.status == status:
             out.append(
                 {

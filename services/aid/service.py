@@ -39,7 +39,6 @@ from shared.nameko_ext import (
     rpc,
     timer,
 )
-from shared.readmodels import stream_keys
 from shared.service_base import UnionService
 from shared.validation import load
 from shared.vault import Vault
@@ -914,11 +913,8 @@ class Aid(UnionService):
     @timer(interval=3600)
     def flag_annual_reviews(self) -> int:
         today = self._today()
-        flagged = 0
-        for household in stream_keys(self.store.store, "HardshipFile"):
-            done = self._file(household, d.FlagReviewDue(today), f"due:{today.isoformat()}")
-            flagged += len(done.events)
-        return flagged
+        flag = d.FlagReviewDue(today)
+        return self._sweep(d.HARDSHIP_FILE, "HardshipFile", lambda _: flag, f"due:{today}")
 
     @timer(interval=3600)
     def time_out_approvals(self) -> int:
@@ -934,12 +930,8 @@ class Aid(UnionService):
         today = self._today()
         warn, _ = POLICY.number("legal.warn_days", today)
         award_warn, _ = POLICY.number("legal.award_warn_days", today)
-        warned = 0
-        for case_id in stream_keys(self.store.store, "LegalAid"):
-            c = pg.WarnDeadlines(today, warn, award_warn)
-            key = f"warn:{today.isoformat()}"
-            warned += len(self._execute(pg.LEGAL_AID, pg.legal_stream(case_id), c, key).events)
-        return warned
+        c = pg.WarnDeadlines(today, warn, award_warn)
+        return self._sweep(pg.LEGAL_AID, "LegalAid", lambda _: c, f"warn:{today.isoformat()}")
 
     # -- the steps every command takes -----------------------------------------------------
 

@@ -12,12 +12,11 @@ import psycopg
 
 from services.competitions import domain as d
 from services.competitions import honours as h
-from shared.decider import load
-from shared.readmodels import local_day, stream_keys
+from shared.decider import load, load_all
+from shared.readmodels import local_day
 from shared.store import EventStore
 
 county_day = local_day
-keys = stream_keys
 
 
 def _iso(value: date | None) -> str | None:
@@ -45,8 +44,8 @@ def competition_view(s: d.Competition) -> dict[str, Any]:
 
 def competitions(store: EventStore, fiscal_year: int) -> list[dict[str, Any]]:
     out = []
-    for competition_id in keys(store, "Competition"):
-        s = load(store, d.COMPETITION, d.competition_stream(competition_id)).state
+    for competition in load_all(store, d.COMPETITION, "Competition").values():
+        s = competition.state
         if s.fiscal_year == fiscal_year:
             out.append(competition_view(s))
     return out
@@ -71,8 +70,8 @@ def studio_view(s: d.Studio) -> dict[str, Any]:
 
 def studios(store: EventStore, level: str | None) -> list[dict[str, Any]]:
     out = []
-    for studio_id in keys(store, "Studio"):
-        s = load(store, d.STUDIO, d.studio_stream(studio_id)).state
+    for studio in load_all(store, d.STUDIO, "Studio").values():
+        s = studio.state
         if level is None or s.level == level:
             out.append(studio_view(s))
     return out
@@ -94,10 +93,7 @@ def selection_view(s: h.Selection) -> dict[str, Any]:
 
 
 def selections(store: EventStore) -> list[dict[str, Any]]:
-    return [
-        selection_view(load(store, h.SELECTION, h.selection_stream(sid)).state)
-        for sid in keys(store, "Selection")
-    ]
+    return [selection_view(s.state) for s in load_all(store, h.SELECTION, "Selection").values()]
 
 
 _TAKES_ENDORSEMENTS = ("nominations_open", "screening")
@@ -137,8 +133,8 @@ def worker_view(person_id: str, s: h.ModelWorker) -> dict[str, Any]:
 
 def model_workers(store: EventStore) -> list[dict[str, Any]]:
     return [
-        worker_view(pid, load(store, h.MODEL_WORKER, h.model_worker_stream(pid)).state)
-        for pid in keys(store, "ModelWorker")
+        worker_view(pid, w.state)
+        for pid, w in load_all(store, h.MODEL_WORKER, "ModelWorker").items()
     ]
 
 

@@ -642,12 +642,8 @@ class Competitions(UnionService):
     @timer(interval=3600)
     def flag_reconfirmations(self) -> int:
         today = self._today()
-        flagged = 0
-        for studio in projections.keys(self.store.store, "Studio"):
-            c = d.FlagReconfirmation(today)
-            done = self._execute(d.STUDIO, d.studio_stream(studio), c, f"due:{today}")
-            flagged += len(done.events)
-        return flagged
+        c = d.FlagReconfirmation(today)
+        return self._sweep(d.STUDIO, "Studio", lambda _: c, f"due:{today}")
 
     # -- the steps every command takes ------------------------------------------------------------
 

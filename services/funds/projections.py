@@ -40,8 +40,8 @@ from services.funds.ledger_events import (
     AssetTransferRefused,
     VoucherPosted,
 )
-from shared.decider import load
-from shared.readmodels import LOCAL_TIME, stream_keys
+from shared.decider import load_all
+from shared.readmodels import LOCAL_TIME
 from shared.store import EventStore, RecordedEvent
 
 COUNTY_TIME = LOCAL_TIME
@@ -80,8 +80,8 @@ def employers(store: EventStore) -> list[str]:
 def accounts(store: EventStore, conn: psycopg.Connection | None = None) -> dict[str, d.Account]:
     """Every dues account's state, by employer."""
     return {
-        employer: load(store, d.DUES_ACCOUNT, d.account_stream(employer), conn).state
-        for employer in stream_keys(store, "DuesAccount", conn)
+        employer: account.state
+        for employer, account in load_all(store, d.DUES_ACCOUNT, "DuesAccount", conn).items()
     }
 
 

@@ -13,8 +13,8 @@ import psycopg
 
 from services.orgs import democracy as dm
 from services.orgs import domain as d
-from shared.decider import load
-from shared.readmodels import LOCAL_TIME, local_day, stream_keys
+from shared.decider import each_stream, load, load_all, loaded_from
+from shared.readmodels import LOCAL_TIME, local_day
 from shared.store import EventStore
 
 COUNTY_TIME = LOCAL_TIME
@@ -33,7 +33,6 @@ EXPORT_FIELDS = (
 
 
 county_day = local_day
-keys = stream_keys
 
 
 def first_day(store: EventStore) -> date:
@@ -76,18 +75,15 @@ def union_view(s: d.Union) -> dict[str, Any]:
 
 
 def _members(store: EventStore) -> list[tuple[str, d.Member]]:
-    return [
-        (person, load(store, d.MEMBER, d.member_stream(person)).state)
-        for person in keys(store, "Member")
-    ]
+    return [(person, m.state) for person, m in load_all(store, d.MEMBER, "Member").items()]
 
 
 def union_tree(store: EventStore) -> list[dict[str, Any]]:
     members = Counter(m.union_id for _, m in _members(store) if m.status == "active")
     employers = union_employers(store)
     out = []
-    for union_id in keys(store, "Union"):
-        view = union_view(load(store, d.UNION, d.union_stream(union_id)).state)
+    for union_id, union in load_all(store, d.UNION, "Union").items():
+        view = union_view(union.state)
         out.append(
             {
                 **view,
@@ -104,8 +100,8 @@ def union_employers(
     """Each union's employers now, by their own streams (a merger moves them); as
     coverage counts them, deregistered employers are left out."""
     out: dict[str, list[str]] = defaultdict(list)
-    for employer_id in keys(store, "Employer", conn):
-        s = load(store, d.EMPLOYER, d.employer_stream(employer_id), conn).state
+    for employer_id, employer in load_all(store, d.EMPLOYER, "Employer", conn).items():
+        s = employer.state
         if s.union_id is not None and not s.deregistered:
             out[s.union_id].append(employer_id)
     return out
@@ -121,8 +117,8 @@ def employers_of(
 def coverage(store: EventStore) -> dict[str, Any]:
     by_kind: dict[str, dict[str, int]] = defaultdict(lambda: {"with_union": 0, "without": 0})
     targets = []
-    for employer_id in keys(store, "Employer"):
-        s = load(store, d.EMPLOYER, d.employer_stream(employer_id)).state
+    for employer_id, employer in load_all(store, d.EMPLOYER, "Employer").items():
+        s = employer.state
         if s.deregistered:
             continue
         by_kind[s.kind]["with_union" if s.union_id else "without"] += 1
@@ -154,11 +150,10 @@ def member_register(store: EventStore, union_id: str | None) -> list[dict[str, A
 def member_export(store: EventStore, union_id: str | None) -> list[dict[str, Any]]:
     """``EXPORT_FIELDS`` per member, from the member streams' events."""
     out = []
-    for person in keys(store, "Member"):
-        recorded = store.read_stream(d.member_stream(person))
+    for person, recorded in each_stream(store, "Member"):
         # The latest admission: a member who lapsed or left may be admitted again.
         admitted = next((r for r in reversed(recorded) if r.event_type == "MemberAdmitted"), None)
-        s = load(store, d.MEMBER, d.member_stream(person)).state
+        s = loaded_from(store, d.MEMBER, recorded).state
         if union_id is not None and s.union_id != union_id:
             continue
         row = {
@@ -197,8 +192,8 @@ def contract_view(s: d.Contract) -> dict[str, Any]:
 
 def contracts(store: EventStore, status: str | None) -> list[dict[str, Any]]:
     out = []
-    for contract_id in keys(store, "Contract"):
-        view = contract_view(load(store, d.CONTRACT, d.contract_stream(contract_id)).state)
+    for contract in load_all(store, d.CONTRACT, "Contract").values():
+        view = contract_view(contract.state)
         if status is None or view["status"] == status:
             out.append(view)
     return out
@@ -248,8 +243,8 @@ def congress_view(s: dm.Congress) -> dict[str, Any]:
 
 def congress_compliance(store: EventStore, year: int) -> list[dict[str, Any]]:
     out = []
-    for congress_id in keys(store, "Congress"):
-        s = load(store, dm.CONGRESS, dm.congress_stream(congress_id)).state
+    for congress_id, congress in load_all(store, dm.CONGRESS, "Congress").items():
+        s = congress.state
         if s.established_on is None or s.established_on.year > year:
             continue  # not yet there that year
         # A session without quorum decided nothing: it does not keep the yearly rule.

@@ -23,7 +23,7 @@ from services.orgs.contract import (
 from services.orgs.events import EVENTS
 from services.orgs.policy import table
 from shared import privacy
-from shared.decider import Decider, Executed
+from shared.decider import Decider, Executed, load_all, would_change
 from shared.decider import load as load_stream
 from shared.nameko_ext import (
     EventStoreProvider,
@@ -671,11 +671,8 @@ class Orgs(UnionService):
 
     def _congress_deadlines(self, today: date, key: str) -> int:
         interval, version = POLICY.number("congress.session_interval_days", today)
-        flagged = 0
-        for congress_id in projections.keys(self.store.store, "Congress"):
-            c = dm.FlagSessionOverdue(today, interval, version)
-            flagged += self._count(dm.CONGRESS, dm.congress_stream(congress_id), c, key)
-        return flagged
+        c = dm.FlagSessionOverdue(today, interval, version)
+        return self._sweep(dm.CONGRESS, "Congress", lambda _: c, key)
 
     # -- deadlines -------------------------------------------------------------------------
 
@@ -699,24 +696,26 @@ class Orgs(UnionService):
         }
         months, version = POLICY.number("orgs.target_months", today)
         endings: dict[str, d.HandOverUnion | None] = {}
-        for employer in projections.keys(self.store.store, "Employer"):
+        for employer, loaded in load_all(self.store.store, d.EMPLOYER, "Employer").items():
             # First, so that an employer left with no union is reviewed as a target at once.
-            counts["handed_over"] += self._follow_ended_unions(employer, endings)
-            c: object = d.ReviewTarget(employer, today, months, version)
-            counts["targets"] += self._count(d.EMPLOYER, d.employer_stream(employer), c, key)
+            moved = self._follow_ended_unions(employer, loaded.state, endings)
+            counts["handed_over"] += moved
+            review = d.ReviewTarget(employer, today, months, version)
+            if moved or would_change(d.EMPLOYER, review, key, loaded):
+                counts["targets"] += self._count(
+                    d.EMPLOYER, d.employer_stream(employer), review, key
+                )
         notice, _ = POLICY.number("union.re_election_notice_days", today)
-        for union in projections.keys(self.store.store, "Union"):
-            c = d.FlagReElection(today, notice)
-            counts["re_elections"] += self._count(d.UNION, d.union_stream(union), c, key)
+        flag = d.FlagReElection(today, notice)
+        counts["re_elections"] = self._sweep(d.UNION, "Union", lambda _: flag, key)
         lapse, v1 = POLICY.number("member.lapse_months", today)
         grace, v2 = POLICY.number("member.lapse_grace_days", today)
-        for person in projections.keys(self.store.store, "Member"):
-            c = d.CheckLapse(person, today, lapse, grace, (v1, v2))
-            counts["lapses"] += self._count(d.MEMBER, d.member_stream(person), c, key)
+        counts["lapses"] = self._sweep(
+            d.MEMBER, "Member", lambda p: d.CheckLapse(p, today, lapse, grace, (v1, v2)), key
+        )
         renewal, _ = POLICY.number("contract.renewal_window_days", today)
-        for contract in projections.keys(self.store.store, "Contract"):
-            c = d.ContractDeadlines(today, renewal)
-            counts["contracts"] += self._count(d.CONTRACT, d.contract_stream(contract), c, key)
+        due = d.ContractDeadlines(today, renewal)
+        counts["contracts"] = self._sweep(d.CONTRACT, "Contract", lambda _: due, key)
         interval, _ = POLICY.number("joint_meeting.interval_days", today)
         c = d.JointMeetingDeadlines(today, interval, projections.first_day(self.store.store))
         counts["joint_meeting"] = self._count(d.JOINT_MEETING, d.JOINT_MEETING_STREAM, c, key)
@@ -724,16 +723,16 @@ class Orgs(UnionService):
         return counts
 
     def _follow_ended_unions(
-        self, employer: str, endings: dict[str, d.HandOverUnion | None]
+        self, employer: str, state: d.Employer, endings: dict[str, d.HandOverUnion | None]
     ) -> int:
         """An employer still with a union that has ended follows it now, through later endings.
 
         end_union hands employers over as it ends the union; this catches those
         of unions that ended before employers followed endings at all.
-        ``endings`` caches each union's hand-over for the run.
+        ``state`` is the employer's as the run read it; ``endings`` caches each
+        union's hand-over for the run.
         """
         stream = d.employer_stream(employer)
-        state = load_stream(self.store.store, d.EMPLOYER, stream).state
         if state.deregistered:
             return 0  # out of coverage, as end_union leaves it
         union_id = state.union_id

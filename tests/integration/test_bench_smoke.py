@@ -23,6 +23,7 @@ SMALL = {
     "BENCH_EVENTS": "2000",
     "BENCH_RELAY_EVENTS": "200",
     "BENCH_LATENCY_SECONDS": "1",
+    "BENCH_STREAMS": "200",
 }
 
 
@@ -74,3 +75,9 @@ def test_relay_bench_reports_every_figure() -> None:
     expected |= {"relay_vs_raw", "latency_events", "latency_rate_per_s", "latency_p50_ms"}
     expected |= {"latency_p99_ms", "latency_max_ms"}
     assert_figures(run("bench.relay_bench"), "relay", expected)
+
+
+def test_load_bench_reports_every_figure() -> None:
+    expected = {"streams", "events", "rounds", "per_stream_s", "load_all_s"}
+    expected |= {"load_all_vs_per_stream", "execute_each_s", "sweep_s", "sweep_vs_execute_each"}
+    assert_figures(run("bench.load_bench"), "load", expected)
