@@ -118,12 +118,13 @@ def sweep(
     For timers that visit every file, member or contract. One walk of the log
     finds the streams the command would change, and only those are executed
     (loaded again, decided, appended on that version), so a sweep costs one
-    read of the type, not a query per stream.
+    read of the type, not a query per stream. Each stream is judged as the walk
+    read it, at most one batch before its turn, and memory stays flat.
     """
     recorded = 0
-    for key, loaded in load_all(store, decider, stream_type).items():
+    for key, events in each_stream(store, stream_type):
         command = command_for(key)
-        if would_change(decider, command, command_id, loaded):
+        if would_change(decider, command, command_id, loaded_from(store, decider, events)):
             meta = {**metadata, "command_type": type(command).__name__}
             done = execute(
                 store,

@@ -56,6 +56,7 @@ def migrate(cfg: DatabaseConfig, extra: list[Migration] | None = None) -> list[s
     applied: list[str] = []
     with psycopg.connect(cfg.admin_dsn) as conn, conn.transaction():
         conn.execute("SELECT pg_advisory_xact_lock(%s)", (_MIGRATION_LOCK,))
+        _require_bytewise_collation(conn, cfg.name)
         conn.execute(
             """CREATE TABLE IF NOT EXISTS schema_migrations (
                    id text PRIMARY KEY,
@@ -82,6 +83,29 @@ def migrate(cfg: DatabaseConfig, extra: list[Migration] | None = None) -> list[s
             applied.append(m.id)
         _grant(conn, cfg.role)
     return applied
+
+
+def _require_bytewise_collation(conn: psycopg.Connection, name: str) -> None:
+    """Refuse a database whose text does not sort byte by byte.
+
+    The store reads all streams of a type as one range of stream ids
+    (``Type-`` up to ``Type.``), which holds only where ``-`` and ``.`` sort as
+    their bytes do; a locale that ignores punctuation would mix types. The
+    databases this project creates are "C"; one made otherwise is refused here,
+    before anything is written to it.
+    """
+    row = conn.execute(
+        "SELECT datlocprovider, datcollate FROM pg_database WHERE datname = current_database()"
+    ).fetchone()
+    if row is None or row[0] != "c" or row[1] not in ("C", "POSIX"):
+        provider = {"c": "libc", "i": "icu"}.get(row[0], row[0]) if row else "?"
+        raise MigrationError(
+            f"database {name} sorts text by {provider} collation"
+            f" {row[1] if row else '?'!r}; the event log needs the C collation"
+            " (CREATE DATABASE ... TEMPLATE template0 LOCALE_PROVIDER libc"
+            " LC_COLLATE 'C' LC_CTYPE 'C')",
+            database=name,
+        )
 
 
 def _grant(conn: psycopg.Connection, role: str) -> None:
@@ -115,7 +139,7 @@ def ensure_role_and_database(cfg: DatabaseConfig) -> None:
                 conn.execute(
                     sql.SQL(
                         "CREATE DATABASE {} TEMPLATE template0 ENCODING 'UTF8'"
-                        " LC_COLLATE 'C' LC_CTYPE 'C'"
+                        " LOCALE_PROVIDER libc LC_COLLATE 'C' LC_CTYPE 'C'"
                     ).format(db)
                 )
         conn.execute(sql.SQL("REVOKE ALL ON DATABASE {} FROM PUBLIC").format(db))

@@ -236,6 +236,10 @@ class EventStore:
         """
         if not isinstance(stream_type, str) or not STREAM_TYPE.match(stream_type):
             raise InvalidEvent(f"{stream_type!r} is not a stream type", field="stream_type")
+        if not isinstance(batch_size, int) or batch_size < 1:
+            raise InvalidEvent(
+                f"batch size {batch_size!r} is not a positive integer", field="batch_size"
+            )
         after, version, below = f"{stream_type}-", 0, f"{stream_type}."
         query = (
             f"SELECT {_COLUMNS} FROM events WHERE (stream_id, version) > (%s, %s)"

@@ -23,7 +23,7 @@ from services.orgs.contract import (
 from services.orgs.events import EVENTS
 from services.orgs.policy import table
 from shared import privacy
-from shared.decider import Decider, Executed, load_all, would_change
+from shared.decider import Decider, Executed, each_stream, loaded_from, would_change
 from shared.decider import load as load_stream
 from shared.nameko_ext import (
     EventStoreProvider,
@@ -696,12 +696,16 @@ class Orgs(UnionService):
         }
         months, version = POLICY.number("orgs.target_months", today)
         endings: dict[str, d.HandOverUnion | None] = {}
-        for employer, loaded in load_all(self.store.store, d.EMPLOYER, "Employer").items():
+        for employer, events in each_stream(self.store.store, "Employer"):
+            loaded = loaded_from(self.store.store, d.EMPLOYER, events)
             # First, so that an employer left with no union is reviewed as a target at once.
             moved = self._follow_ended_unions(employer, loaded.state, endings)
             counts["handed_over"] += moved
+            ended = endings.get(loaded.state.union_id or "") is not None
             review = d.ReviewTarget(employer, today, months, version)
-            if moved or would_change(d.EMPLOYER, review, key, loaded):
+            # Judged on the walk's copy only where nothing moved it meanwhile: an
+            # employer whose union has ended may have been handed over since.
+            if moved or ended or would_change(d.EMPLOYER, review, key, loaded):
                 counts["targets"] += self._count(
                     d.EMPLOYER, d.employer_stream(employer), review, key
                 )

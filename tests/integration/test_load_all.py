@@ -81,11 +81,28 @@ def test_load_all_equals_a_load_of_each_stream(log: LogFixture) -> None:
         assert load_all(log.store, ACCOUNT, "Account", conn) == loaded
 
 
-def test_a_stream_type_that_is_not_one_is_refused(log: LogFixture) -> None:
+def test_a_stream_type_or_batch_size_that_is_not_one_is_refused(log: LogFixture) -> None:
     for bad in ["", "account", "Acc-ount", "Account%", "A" * 65]:
         with pytest.raises(InvalidEvent) as caught:
             list(log.store.read_type(bad))
         assert caught.value.details["field"] == "stream_type"
+    for size in [0, -1]:
+        with pytest.raises(InvalidEvent) as caught:
+            list(log.store.read_type("Account", batch_size=size))
+        assert caught.value.details["field"] == "batch_size"
+
+
+def test_a_walk_in_a_transaction_sees_what_the_transaction_appended(log: LogFixture) -> None:
+    """A reaction reads and appends in one transaction (with its inbox row)."""
+    deposit(log, "Account-a", 1)
+    with log.pool.connection() as conn, conn.transaction():
+        log.store.append(
+            "Account-b", [NewEvent("Deposited", {"amount_fen": 2})], ANY_VERSION, META, conn=conn
+        )
+        inside = {k: v.state for k, v in load_all(log.store, ACCOUNT, "Account", conn).items()}
+        outside = {k: v.state for k, v in load_all(log.store, ACCOUNT, "Account").items()}
+    assert inside == {"a": 1, "b": 2}
+    assert outside == {"a": 1}  # not committed yet when it was read
 
 
 @dataclass(frozen=True)

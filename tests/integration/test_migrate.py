@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import psycopg
 import pytest
+from psycopg import sql
 
 import shared.migrate
 from shared.config import DatabaseConfig
 from shared.errors import MigrationError
-from shared.migrate import Migration, kit_migrations, migrate
+from shared.migrate import Migration, drop, kit_migrations, migrate
+from tests.conftest import scratch_config
 
 pytestmark = pytest.mark.integration
 
@@ -67,3 +69,30 @@ def test_other_roles_cannot_connect(db_config: DatabaseConfig) -> None:
             "SELECT has_database_privilege('public', %s, 'CONNECT')", (db_config.name,)
         ).fetchone()
     assert allowed == (False,)
+
+
+@pytest.mark.parametrize(
+    ("provider", "options"),
+    [
+        ("icu", "LOCALE_PROVIDER icu ICU_LOCALE 'en-US' LC_COLLATE 'C' LC_CTYPE 'C'"),
+        ("libc", "LOCALE_PROVIDER libc LC_COLLATE 'C.UTF-8' LC_CTYPE 'C.UTF-8'"),
+    ],
+)
+def test_a_database_that_does_not_sort_bytewise_is_refused(provider: str, options: str) -> None:
+    """Stream ids of one type are read as one range: only the C collation keeps it whole."""
+    cfg = scratch_config()
+    try:
+        with psycopg.connect(cfg.maintenance_dsn, autocommit=True) as conn:
+            conn.execute(
+                sql.SQL("CREATE DATABASE {} TEMPLATE template0 ENCODING 'UTF8' " + options).format(
+                    sql.Identifier(cfg.name)
+                )
+            )
+        with pytest.raises(MigrationError, match=f"by {provider} collation") as refused:
+            migrate(cfg)
+        assert refused.value.details == {"database": cfg.name}
+        with psycopg.connect(cfg.admin_dsn, autocommit=True) as conn:
+            tables = conn.execute("SELECT count(*) FROM pg_tables WHERE schemaname = 'public'")
+            assert tables.fetchone() == (0,)  # nothing was created
+    finally:
+        drop(cfg)
