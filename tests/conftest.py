@@ -54,6 +54,18 @@ def _sweep_stale_test_databases() -> None:
 
 
 @pytest.fixture(scope="session", autouse=True)
+def _run_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """unionctl's pids, logs and last-verify notes go to the run's own folder, not ./var."""
+    before = os.environ.get("UNION_RUN_DIR")
+    os.environ["UNION_RUN_DIR"] = str(tmp_path_factory.mktemp("var"))
+    yield
+    if before is None:
+        del os.environ["UNION_RUN_DIR"]
+    else:
+        os.environ["UNION_RUN_DIR"] = before
+
+
+@pytest.fixture(scope="session", autouse=True)
 def _sweep_stale_vhosts() -> None:
     try:
         vhosts = rabbitmqctl("list_vhosts", "--quiet", "--no-table-headers").split()
