@@ -19,7 +19,7 @@ from psycopg.conninfo import conninfo_to_dict
 
 from shared.config import DatabaseConfig
 from shared.errors import UnionError
-from shared.migrate import ensure_role_and_database, migrate
+from shared.migrate import ensure_role_and_database, migrate, require_bytewise_collation
 from shared.store import head_of
 from shared.verify import VerifyResult, verify
 
@@ -81,6 +81,7 @@ def restore(cfg: DatabaseConfig, source: Path) -> Restored:
     """Restore ``source`` into the service's (empty) database, then verify it."""
     ensure_role_and_database(cfg)
     with psycopg.connect(cfg.admin_dsn, autocommit=True) as conn:
+        require_bytewise_collation(conn, cfg.name)
         has_log = conn.execute("SELECT to_regclass('public.events') IS NOT NULL").fetchone()
         if has_log and has_log[0]:
             row = conn.execute("SELECT count(*) FROM events").fetchone()

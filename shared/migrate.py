@@ -56,7 +56,7 @@ def migrate(cfg: DatabaseConfig, extra: list[Migration] | None = None) -> list[s
     applied: list[str] = []
     with psycopg.connect(cfg.admin_dsn) as conn, conn.transaction():
         conn.execute("SELECT pg_advisory_xact_lock(%s)", (_MIGRATION_LOCK,))
-        _require_bytewise_collation(conn, cfg.name)
+        require_bytewise_collation(conn, cfg.name)
         conn.execute(
             """CREATE TABLE IF NOT EXISTS schema_migrations (
                    id text PRIMARY KEY,
@@ -85,27 +85,37 @@ def migrate(cfg: DatabaseConfig, extra: list[Migration] | None = None) -> list[s
     return applied
 
 
-def _require_bytewise_collation(conn: psycopg.Connection, name: str) -> None:
-    """Refuse a database whose text does not sort byte by byte.
+def require_bytewise_collation(conn: psycopg.Connection, name: str) -> None:
+    """Refuse a database whose text does not sort byte by byte (the C collation).
 
     The store reads all streams of a type as one range of stream ids
     (``Type-`` up to ``Type.``), which holds only where ``-`` and ``.`` sort as
     their bytes do; a locale that ignores punctuation would mix types. The
-    databases this project creates are "C"; one made otherwise is refused here,
-    before anything is written to it.
+    databases this project creates are "C"; one made otherwise is refused
+    before any table is made or restored into it.
     """
+    # The locale provider (libc, icu, …) is recorded from PostgreSQL 15 on; before, always libc.
+    provider = "datlocprovider" if conn.info.server_version >= 150000 else "'c'::\"char\""
     row = conn.execute(
-        "SELECT datlocprovider, datcollate FROM pg_database WHERE datname = current_database()"
+        f"SELECT {provider}, datcollate FROM pg_database WHERE datname = current_database()"
     ).fetchone()
-    if row is None or row[0] != "c" or row[1] not in ("C", "POSIX"):
-        provider = {"c": "libc", "i": "icu"}.get(row[0], row[0]) if row else "?"
-        raise MigrationError(
-            f"database {name} sorts text by {provider} collation"
-            f" {row[1] if row else '?'!r}; the event log needs the C collation"
-            " (CREATE DATABASE ... TEMPLATE template0 LOCALE_PROVIDER libc"
-            " LC_COLLATE 'C' LC_CTYPE 'C')",
-            database=name,
-        )
+    assert row is not None, "the connected database is in pg_database"
+    kind, collate = str(row[0]), str(row[1])
+    if kind == "c" and collate in ("C", "POSIX"):
+        return
+    sorts_by = (
+        f"the libc locale {collate!r}"
+        if kind == "c"
+        else f"the {_PROVIDERS.get(kind, kind)} locale provider"
+    )
+    raise MigrationError(
+        f"database {name} sorts text by {sorts_by}; the event log needs the C collation."
+        " Restore a backup under a new UNION_DB_PREFIX: its databases are made in C",
+        database=name,
+    )
+
+
+_PROVIDERS = {"i": "ICU", "b": "builtin"}
 
 
 def _grant(conn: psycopg.Connection, role: str) -> None:
@@ -135,11 +145,14 @@ def ensure_role_and_database(cfg: DatabaseConfig) -> None:
                 )
             )
         if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (cfg.name,)).fetchone():
+            # Named from PostgreSQL 15 on, where a cluster may default to ICU.
+            libc = " LOCALE_PROVIDER libc" if conn.info.server_version >= 150000 else ""
             with contextlib.suppress(psycopg.errors.DuplicateDatabase):
                 conn.execute(
                     sql.SQL(
                         "CREATE DATABASE {} TEMPLATE template0 ENCODING 'UTF8'"
-                        " LOCALE_PROVIDER libc LC_COLLATE 'C' LC_CTYPE 'C'"
+                        + libc
+                        + " LC_COLLATE 'C' LC_CTYPE 'C'"
                     ).format(db)
                 )
         conn.execute(sql.SQL("REVOKE ALL ON DATABASE {} FROM PUBLIC").format(db))

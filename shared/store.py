@@ -236,7 +236,7 @@ class EventStore:
         """
         if not isinstance(stream_type, str) or not STREAM_TYPE.match(stream_type):
             raise InvalidEvent(f"{stream_type!r} is not a stream type", field="stream_type")
-        if not isinstance(batch_size, int) or batch_size < 1:
+        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
             raise InvalidEvent(
                 f"batch size {batch_size!r} is not a positive integer", field="batch_size"
             )

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import re
 import subprocess
-import uuid
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -16,7 +15,7 @@ from hypothesis import settings
 
 from shared.config import DatabaseConfig, database_config
 from shared.migrate import drop, migrate
-from tests.kit import RUN_PREFIX, LogFixture, open_log
+from tests.kit import LogFixture, open_log, scratch_config
 from tests.mq import World, rabbitmqctl, world
 
 # CI runs the properties on a fixed sequence of examples, so a red run can be run
@@ -75,11 +74,6 @@ def _sweep_stale_vhosts() -> None:
         m = _STALE.match(name)
         if m and not _pid_alive(int(m.group(1))):
             rabbitmqctl("delete_vhost", name)
-
-
-def scratch_config(service: str = "aid") -> DatabaseConfig:
-    name = f"{RUN_PREFIX}_{uuid.uuid4().hex[:6]}_{service}"
-    return replace(database_config(service), name=name, role=name)
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ import os
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -15,7 +15,7 @@ import psycopg
 from marshmallow import Schema, fields, post_load
 from psycopg_pool import ConnectionPool
 
-from shared.config import DatabaseConfig
+from shared.config import DatabaseConfig, database_config
 from shared.db import open_pool
 from shared.registry import EventRegistry
 from shared.store import EventStore
@@ -24,6 +24,12 @@ META: dict[str, Any] = {"actor": "tester", "role": "caseworker"}
 
 RUN_PREFIX = f"union_t{os.getpid()}_{uuid.uuid4().hex[:6]}"
 """Names of this run's databases, roles and vhosts; a later run sweeps them if we die."""
+
+
+def scratch_config(service: str = "aid") -> DatabaseConfig:
+    """A database and role of this run's own, for one test (dropped after it)."""
+    name = f"{RUN_PREFIX}_{uuid.uuid4().hex[:6]}_{service}"
+    return replace(database_config(service), name=name, role=name)
 
 
 @dataclass(frozen=True)

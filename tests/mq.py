@@ -171,6 +171,7 @@ class World:
             **os.environ,
             "UNION_HTTP_ADDRESS": f"127.0.0.1:{self.http_port}",
             "UNION_DB_PREFIX": self.prefix,
+            "UNION_RUN_DIR": str(self.tmp / "var"),
             "UNION_AMQP_URI": self.broker.uri,
             "UNION_VAULT_KEY_FILE": str(self.tmp / "vault.key"),
             "PYTHONPATH": str(ROOT),

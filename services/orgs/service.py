@@ -678,7 +678,7 @@ class Orgs(UnionService):
 
     @rpc
     def run_deadlines(self) -> dict[str, int]:
-        """What the daily timer does, now (operators, and tests on a set clock)."""
+        """What the hourly timer does, now (operators, and tests on a set clock)."""
         return self.deadlines()
 
     @timer(interval=3600)
@@ -701,10 +701,13 @@ class Orgs(UnionService):
             # First, so that an employer left with no union is reviewed as a target at once.
             moved = self._follow_ended_unions(employer, loaded.state, endings)
             counts["handed_over"] += moved
-            ended = endings.get(loaded.state.union_id or "") is not None
+            # An employer of a union this run found ended may have been handed over
+            # since the walk read it (end_union does that too): not judged on the
+            # walk's copy, but executed, which reads it again.
+            ended = not loaded.state.deregistered and (
+                endings.get(loaded.state.union_id or "") is not None
+            )
             review = d.ReviewTarget(employer, today, months, version)
-            # Judged on the walk's copy only where nothing moved it meanwhile: an
-            # employer whose union has ended may have been handed over since.
             if moved or ended or would_change(d.EMPLOYER, review, key, loaded):
                 counts["targets"] += self._count(
                     d.EMPLOYER, d.employer_stream(employer), review, key

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from psycopg import sql
 
 from shared.config import database_config
 from shared.db import open_pool
@@ -26,7 +27,9 @@ UNIONCTL = str(Path(sys.executable).with_name("unionctl"))
 def test_a_backup_restores_into_a_new_database_and_verifies(tmp_path: Path) -> None:
     original = {**os.environ, "UNION_DB_PREFIX": f"{RUN_PREFIX}_{uuid.uuid4().hex[:6]}"}
     copy = {**os.environ, "UNION_DB_PREFIX": f"{RUN_PREFIX}_{uuid.uuid4().hex[:6]}"}
+    other = {**os.environ, "UNION_DB_PREFIX": f"{RUN_PREFIX}_{uuid.uuid4().hex[:6]}"}
     source, target = database_config("funds", original), database_config("funds", copy)
+    elsewhere = database_config("funds", other)
     migrate(source)
     try:
         pool = open_pool(source.service_dsn, min_size=1, max_size=2)
@@ -65,6 +68,21 @@ def test_a_backup_restores_into_a_new_database_and_verifies(tmp_path: Path) -> N
 
         again = unionctl(copy, "db", "restore", "funds", "funds.dump")
         assert again.returncode == 2 and "already holds a log of 30 events" in again.stderr
+
+        # A database made by hand in another collation: refused before anything is restored.
+        with psycopg.connect(elsewhere.maintenance_dsn, autocommit=True) as conn:
+            conn.execute(
+                sql.SQL(
+                    "CREATE DATABASE {} TEMPLATE template0 LC_COLLATE 'C.UTF-8' LC_CTYPE 'C.UTF-8'"
+                ).format(sql.Identifier(elsewhere.name))
+            )
+        refused = unionctl(other, "db", "restore", "funds", "funds.dump")
+        assert refused.returncode == 2, refused.stdout + refused.stderr
+        assert "the libc locale 'C.UTF-8'; the event log needs the C collation" in refused.stderr
+        with psycopg.connect(elsewhere.admin_dsn) as conn:
+            tables = conn.execute("SELECT count(*) FROM pg_tables WHERE schemaname = 'public'")
+            assert tables.fetchone() == (0,)
     finally:
         drop(source)
         drop(target)
+        drop(elsewhere)
