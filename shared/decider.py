@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import reduce
 from itertools import groupby
+from operator import attrgetter
 from typing import Any, Generic, TypeVar
 from uuid import NAMESPACE_URL, UUID, uuid5
 
@@ -25,6 +26,7 @@ C = TypeVar("C")
 S = TypeVar("S")
 E = TypeVar("E")
 
+_STREAM_ID_OF: Callable[[RecordedEvent], str] = attrgetter("stream_id")
 _EVENT_ID_NAMESPACE = uuid5(NAMESPACE_URL, "urn:huoqiu-union:event-id")
 
 
@@ -144,12 +146,8 @@ def each_stream(
 ) -> Iterator[tuple[str, list[RecordedEvent]]]:
     """(id after ``Type-``, its recorded events) for every stream of a type, in id order,
     from one walk of the log (:meth:`EventStore.read_type`)."""
-    for stream_id, group in groupby(store.read_type(stream_type, conn=conn), _stream_of):
+    for stream_id, group in groupby(store.read_type(stream_type, conn=conn), _STREAM_ID_OF):
         yield stream_id.split("-", 1)[1], list(group)
-
-
-def _stream_of(r: RecordedEvent) -> str:
-    return r.stream_id
 
 
 def loaded_from(
