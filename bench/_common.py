@@ -78,5 +78,14 @@ def median(values: list[float]) -> float:
     return statistics.median(values)
 
 
+def paired_ratio(numerators: list[float], denominators: list[float]) -> float:
+    """The median over rounds of each round's own ratio, rounded to three places.
+
+    Both sides of a round run seconds apart, so a slow spell of the machine
+    hits both; a ratio of medians would pair one round's figure with another's.
+    """
+    return round(median([n / d for n, d in zip(numerators, denominators, strict=True)]), 3)
+
+
 def report(name: str, figures: dict[str, object]) -> None:
     print(json.dumps({"bench": name, **figures}, ensure_ascii=False))

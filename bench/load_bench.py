@@ -23,7 +23,7 @@ from typing import Any
 
 from marshmallow import Schema, post_load
 
-from bench._common import METADATA, median, report, sample_data, scratch_store
+from bench._common import METADATA, median, paired_ratio, report, sample_data, scratch_store
 from shared.decider import Decider, execute, load, load_all, sweep
 from shared.readmodels import stream_keys
 from shared.registry import NewEvent
@@ -113,10 +113,10 @@ def main() -> None:
                 "rounds": ROUNDS,
                 "per_stream_s": round(median(per_stream_t), 3),
                 "load_all_s": round(median(load_all_t), 3),
-                "load_all_vs_per_stream": round(median(per_stream_t) / median(load_all_t), 2),
+                "load_all_vs_per_stream": paired_ratio(per_stream_t, load_all_t),
                 "execute_each_s": round(median(execute_t), 3),
                 "sweep_s": round(median(sweep_t), 3),
-                "sweep_vs_execute_each": round(median(execute_t) / median(sweep_t), 2),
+                "sweep_vs_execute_each": paired_ratio(execute_t, sweep_t),
             },
         )
 

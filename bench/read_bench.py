@@ -15,7 +15,7 @@ from pathlib import Path
 
 import psycopg
 
-from bench._common import METADATA, median, report, sample_data, scratch_store
+from bench._common import METADATA, median, paired_ratio, report, sample_data, scratch_store
 from shared.registry import NewEvent
 from shared.store import ANY_VERSION, EventStore
 from shared.verify import verify
@@ -104,8 +104,8 @@ def main() -> None:
                 "raw_select_events_per_s": round(EVENTS / median(raw_t)),
                 "read_all_events_per_s": round(EVENTS / median(read_t)),
                 "verify_events_per_s": round(EVENTS / median(verify_t)),
-                "read_vs_raw": round(median(raw_t) / median(read_t), 3),
-                "verify_vs_raw": round(median(raw_t) / median(verify_t), 3),
+                "read_vs_raw": paired_ratio(raw_t, read_t),
+                "verify_vs_raw": paired_ratio(raw_t, verify_t),
                 "verify_peak_rss_mb": round(verify_rss, 1),
                 "raw_peak_rss_mb": round(raw_rss, 1),
             },

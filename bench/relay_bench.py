@@ -26,7 +26,7 @@ from kombu.connection import Connection
 from kombu.entity import Exchange
 from kombu.messaging import Producer
 
-from bench._common import METADATA, median, report, sample_data, scratch_store
+from bench._common import METADATA, median, paired_ratio, report, sample_data, scratch_store
 from shared.broker import broker_config, declare_events_exchange, events_exchange
 from shared.registry import NewEvent
 from shared.relay import Relay
@@ -163,7 +163,7 @@ def main() -> None:
             "rounds": ROUNDS,
             "raw_kombu_confirmed_per_s": round(median(raw_rates)),
             "relay_per_s": round(median(relay_rates)),
-            "relay_vs_raw": round(median(relay_rates) / median(raw_rates), 3),
+            "relay_vs_raw": paired_ratio(relay_rates, raw_rates),
             "latency_events": len(waits),
             "latency_rate_per_s": RATE,
             "latency_p50_ms": round(statistics.median(waits), 2),

@@ -92,7 +92,7 @@ def abandoned_follower(dsn: str) -> None:
         return store.append(f"Account-k{n}", [event], NO_STREAM, META).positions[0]
 
     leader = eventlet.spawn(deposit, 0)
-    until("the leader to wait for the log", lambda: waiting_in(dsn, "append_events"))
+    until("the leader to wait for the log", lambda: waiting_in(dsn, "append_event"))
     doomed = eventlet.spawn(deposit, 1)
     until("one follower", lambda: queue.queued == 1)
     behind = eventlet.spawn(deposit, 2)
@@ -122,7 +122,7 @@ def killed_leader(dsn: str) -> None:
         return list(store.append(f"Account-l{n}", [event], NO_STREAM, META).positions)
 
     first = eventlet.spawn(deposit, 0)  # leads a batch of one, waiting for the lock
-    until("the first to wait for the log", lambda: waiting_in(dsn, "append_events"))
+    until("the first to wait for the log", lambda: waiting_in(dsn, "append_event"))
     second, *followers = [eventlet.spawn(deposit, n) for n in (1, 2, 3)]
     until("three queued", lambda: store.group_commit.queued == 3)
     first.kill()  # the next leads the three that queued, and waits for the lock too

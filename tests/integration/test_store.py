@@ -80,6 +80,41 @@ def test_an_event_id_reused_with_other_content_is_refused(log: LogFixture) -> No
     assert log.count() == 1
 
 
+@pytest.mark.parametrize("size", [1, 3], ids=["one event", "several"])
+def test_one_event_and_several_keep_the_same_rules(log: LogFixture, size: int) -> None:
+    """One event goes to append_event(), several to append_events(): the same log either way."""
+
+    def fresh() -> list[NewEvent]:
+        return [deposit(n) for n in range(size)]
+
+    first = fresh()
+    recorded = log.store.append("Account-1", first, NO_STREAM, META)
+    log.store.append("Account-1", [deposit(), deposit()], ANY_VERSION, META)
+    # A retry after the stream has moved on replays, whatever version it names.
+    again = log.store.append("Account-1", first, NO_STREAM, META)
+    assert again.replayed
+    assert (again.positions, again.versions, again.hashes, again.recorded_at) == (
+        recorded.positions,
+        recorded.versions,
+        recorded.hashes,
+        recorded.recorded_at,
+    )
+    with pytest.raises(ConcurrencyConflict) as stale:
+        log.store.append("Account-1", fresh(), size, META)
+    assert (stale.value.expected, stale.value.actual) == (size, size + 2)
+    clash = [deposit(99, first[0].event_id), *fresh()[1:]]
+    with pytest.raises(DuplicateEventId):
+        log.store.append("Account-1", clash, ANY_VERSION, META)
+    with pytest.raises(DuplicateEventId):  # the same events on another stream
+        log.store.append("Account-2", first, ANY_VERSION, META)
+    later = log.store.append("Account-1", fresh(), size + 2, META)
+    assert later.versions == tuple(range(size + 3, 2 * size + 3))
+    assert later.positions == tuple(range(size + 3, 2 * size + 3))
+    assert log.count() == 2 * size + 2
+    with log.service() as conn:
+        assert verify(conn).ok
+
+
 def test_rolled_back_appends_leave_no_hole(log: LogFixture) -> None:
     log.store.append("Account-1", [deposit()], NO_STREAM, META)
     with log.pool.connection() as conn, pytest.raises(RuntimeError), conn.transaction():
