@@ -9,8 +9,8 @@ separates what the table's own integrity costs from what the append adds
 (the lock, the version and idempotency checks, the hash chain, validation).
 
 A third is an append cut down to one INSERT statement on such a table: it reads
-the stream's version, takes the server's time and computes the hash as
-append_events() does, with the head kept by the client and gaps, forks and
+the stream's version, takes the server's time and hashes the row with the
+log's event_hash(), with the head kept by the client and gaps, forks and
 stream holes refused by keys alone (foreign keys to the previous position and
 hash, and to the stream's previous version). It has no lock, no idempotent
 replay and no validation, and allows one writer only: a yardstick, not a design.
@@ -83,13 +83,8 @@ INSERT INTO raw_chained (position, stream_id, stream_type, version, event_id, ev
                          schema_version, data, metadata, recorded_at, prev_hash, hash)
 SELECT %(position)s, %(stream)s, 'Case', v.version, %(id)s, 'PaymentRecorded', 1,
        v.data::jsonb, v.meta::jsonb, v.at, %(prev)s,
-       encode(sha256(decode(%(prev)s::text, 'hex') || convert_to(
-           '{"data":' || v.data || ',"event_id":"' || %(id)s::text
-           || '","event_type":"PaymentRecorded","metadata":' || v.meta
-           || ',"position":' || %(position)s::bigint || ',"recorded_at":"'
-           || to_char(v.at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')
-           || '","schema_version":1,"stream_id":"' || %(stream)s::text
-           || '","stream_type":"Case","version":' || v.version || '}', 'UTF8')), 'hex')
+       event_hash(%(prev)s, %(position)s, %(stream)s, 'Case', v.version, %(id)s,
+                  'PaymentRecorded', 1, v.data, v.meta, v.at)
   FROM v RETURNING position, hash
 """
 RAW_INSERT = (

@@ -85,6 +85,39 @@ def migrate(cfg: DatabaseConfig, extra: list[Migration] | None = None) -> list[s
     return applied
 
 
+def require_migrated(conn: psycopg.Connection, migrations: list[Migration]) -> None:
+    """Refuse a database that lacks a migration this code needs, or holds a changed one.
+
+    For services that leave migrating to ``unionctl db migrate``
+    (``UNION_MIGRATE_ON_START=0``): they stop at start-up, naming what is
+    missing, instead of failing on a function or table at the first command.
+    Migrations the database has and this code does not know are let be.
+    """
+    name = conn.info.dbname
+    try:
+        done: dict[str, str] = dict(
+            conn.execute("SELECT id, checksum FROM schema_migrations").fetchall()
+        )
+    except psycopg.errors.UndefinedTable:
+        conn.rollback()
+        done = {}
+    missing = [m.id for m in migrations if m.id not in done]
+    changed = [m.id for m in migrations if m.id in done and done[m.id] != m.checksum]
+    if changed:
+        raise MigrationError(
+            f"database {name} holds migrations that differ from this code's: {', '.join(changed)}",
+            database=name,
+            migrations=changed,
+        )
+    if missing:
+        raise MigrationError(
+            f"database {name} lacks migrations {', '.join(missing)}:"
+            " run `unionctl db migrate` for this service first",
+            database=name,
+            migrations=missing,
+        )
+
+
 def require_bytewise_collation(conn: psycopg.Connection, name: str) -> None:
     """Refuse a database whose text does not sort byte by byte (the C collation).
 

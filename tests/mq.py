@@ -34,6 +34,7 @@ from tests.kit import RUN_PREFIX
 ROOT = Path(__file__).resolve().parent.parent
 NAMEKO = str(Path(sys.executable).with_name("nameko"))
 UNIONCTL = str(Path(sys.executable).with_name("unionctl"))
+PROBE = "tests.e2e.probe:Probe"
 PROBE_QUEUE = "evt-aid-Deposited--funds.on_deposited"
 SOURCE_META = {"actor": "caseworker-1", "role": "caseworker", "correlation_id": "flow-1"}
 
@@ -213,6 +214,13 @@ class World:
 
     def start_probe(self, **config: Any) -> Proc:
         """``nameko run`` of tests.e2e.probe:Probe (as funds); waits until it consumes."""
+        return self._nameko(self._probe_config(config), PROBE, PROBE_QUEUE, {})
+
+    def spawn_probe(self, **config: Any) -> Proc:
+        """The probe's ``nameko run``, not waited for: to watch one that cannot start."""
+        return self._spawn([NAMEKO, "run", "--config", self._probe_config(config), PROBE], PROBE)
+
+    def _probe_config(self, config: dict[str, Any]) -> str:
         cfg = {
             "AMQP_URI": self.broker.uri,
             "max_workers": 4,
@@ -223,7 +231,7 @@ class World:
         }
         path = self.tmp / f"probe-{len(self.procs)}.yaml"
         path.write_text(yaml.safe_dump(cfg))
-        return self._nameko(str(path), "tests.e2e.probe:Probe", PROBE_QUEUE, {})
+        return str(path)
 
     def start_service(self, service: str, **env: str) -> Proc:
         """``nameko run`` of a real service with its own config file."""

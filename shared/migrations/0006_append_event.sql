@@ -1,9 +1,9 @@
 -- One event per append is the common case. append_event() takes that event
 -- as plain parameters and returns its row as one record, where append_events()
--- takes five arrays and returns a set: building and sending the one-element
--- arrays cost the client about as much as the server spends on the whole row.
--- Both take the same lock and refuse the same things the same way, and both
--- hash the row with event_hash(), so the chain has one definition in SQL.
+-- takes five arrays, indexes into them and returns a set; for one event that
+-- made the whole append about a tenth slower (README, Benchmarks). Both take
+-- the same lock and refuse the same things the same way, and both hash the row
+-- with event_hash(), so the chain has one definition in SQL.
 
 -- The canonical record of docs/audit.md and its chain hash:
 -- hex(SHA-256(prev_hash's bytes || UTF-8 of the record)). p_data and p_metadata

@@ -7,7 +7,9 @@ import json
 import pytest
 from nameko.standalone.rpc import ClusterRpcProxy
 
+import shared.migrate
 from shared.broker import events_exchange
+from shared.migrate import migrate
 from shared.nameko_ext import RemoteUnionError
 from tests.mq import World, deposited, drain, queue_info, source_registry, wait_for
 
@@ -53,3 +55,24 @@ def test_a_services_own_relay_publishes_its_reactions(mq: World) -> None:
     assert envelope["causation_id"] == str(cause.event_id)  # the event that caused it
     assert envelope["correlation_id"] == "flow-1"  # the flow it belongs to
     assert envelope["actor"] == "system:funds"
+
+
+def test_a_service_left_unmigrated_stops_at_start_naming_what_is_missing(
+    mq: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With UNION_MIGRATE_ON_START=0 the service checks, rather than fail at its first append.
+
+    The database is as an older release left it: every migration but the newest.
+    """
+    cfg = mq.db("funds")
+    *older, newest = shared.migrate.kit_migrations()
+    with monkeypatch.context() as patch:
+        patch.setattr(shared.migrate, "kit_migrations", lambda: older)
+        migrate(cfg)
+    refused = mq.spawn_probe(UNION_MIGRATE_ON_START="0")
+    wait_for("the unmigrated service to stop", lambda: refused.popen.poll() is not None, 60)
+    assert refused.popen.returncode != 0
+    assert f"lacks migrations {newest.id}" in refused.output(), refused.output()
+    assert migrate(cfg) == [newest.id]  # what the message asks for; then it starts
+    started = mq.start_probe(UNION_MIGRATE_ON_START="0")
+    assert started.popen.poll() is None

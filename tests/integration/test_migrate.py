@@ -9,7 +9,7 @@ from psycopg import sql
 import shared.migrate
 from shared.config import DatabaseConfig
 from shared.errors import MigrationError
-from shared.migrate import Migration, drop, kit_migrations, migrate
+from shared.migrate import Migration, drop, kit_migrations, migrate, require_migrated
 from tests.kit import scratch_config
 
 pytestmark = pytest.mark.integration
@@ -96,3 +96,48 @@ def test_a_database_that_does_not_sort_bytewise_is_refused(options: str, named: 
             assert tables.fetchone() == (0,)  # nothing was created
     finally:
         drop(cfg)
+
+
+def test_a_database_missing_a_migration_is_named_before_anything_runs(
+    db_config: DatabaseConfig,
+) -> None:
+    """What a service started with UNION_MIGRATE_ON_START=0 checks, as its own role."""
+    latest = kit_migrations()[-1]
+    with psycopg.connect(db_config.service_dsn, autocommit=True) as conn:
+        require_migrated(conn, kit_migrations())  # all applied: nothing to say
+        with psycopg.connect(db_config.admin_dsn, autocommit=True) as admin:
+            admin.execute("DELETE FROM schema_migrations WHERE id = %s", (latest.id,))
+        with pytest.raises(MigrationError, match="unionctl db migrate") as missing:
+            require_migrated(conn, kit_migrations())
+        assert missing.value.details["migrations"] == [latest.id]
+        edited = Migration(latest.id, latest.sql + "\n-- edited\n")
+        with psycopg.connect(db_config.admin_dsn, autocommit=True) as admin:
+            admin.execute(
+                "INSERT INTO schema_migrations (id, checksum) VALUES (%s, %s)",
+                (latest.id, latest.checksum),
+            )
+        with pytest.raises(MigrationError, match="differ") as changed:
+            require_migrated(conn, [*kit_migrations()[:-1], edited])
+        assert changed.value.details["migrations"] == [latest.id]
+        # A database ahead of the code (a migration this code does not know) is let be.
+        require_migrated(conn, kit_migrations()[:-1])
+
+
+def test_a_database_never_migrated_is_refused(db_config: DatabaseConfig) -> None:
+    empty = f"{db_config.name}_empty"
+    with psycopg.connect(db_config.admin_dsn, autocommit=True) as admin:
+        admin.execute(
+            sql.SQL("CREATE DATABASE {} TEMPLATE template0").format(sql.Identifier(empty))
+        )
+    try:
+        dsn = db_config.admin_dsn.replace(f"dbname={db_config.name}", f"dbname={empty}")
+        with psycopg.connect(dsn) as conn:
+            with pytest.raises(MigrationError, match="lacks migrations") as refused:
+                require_migrated(conn, kit_migrations())
+            assert refused.value.details["migrations"] == [m.id for m in kit_migrations()]
+            assert conn.execute("SELECT 1").fetchone() == (1,)  # the connection is usable
+    finally:
+        with psycopg.connect(db_config.admin_dsn, autocommit=True) as admin:
+            admin.execute(
+                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(empty))
+            )
