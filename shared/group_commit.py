@@ -6,12 +6,14 @@ connections they hold. Group commit gives the waiting back: the first caller to
 arrive becomes the leader and records its append at once. Callers that arrive
 while that commit is in flight queue up, and when it ends the next leader
 records all of them in one transaction with one commit (``append_batch()``,
-migration 0005). A caller alone never waits for company, so a single writer
-pays nothing for it.
+migrations 0005 and 0007). A caller alone never waits for company, so a single
+writer pays nothing for it.
 
-Each request in a batch is appended in its own subtransaction, in arrival
-order: one that is refused (a stale expected version, a clashing event id)
-gets its own error, and the rest are recorded. Whether a batch commits is
+Requests in a batch are appended in arrival order: one that is refused (a
+stale expected version, a clashing event id) gets its own error, and the rest
+are recorded. The database tries the whole batch in one subtransaction first
+and, only if a request is refused, makes it again with a subtransaction per
+request. Whether a batch commits is
 shared: if the connection dies, every request in it gets the error, exactly as
 a single append would, and a retry with the same event ids is safe.
 
@@ -63,6 +65,16 @@ def call_append(conn: psycopg.Connection, args: AppendArgs) -> list[Row]:
         one = (stream_id, expected, ids[0], types[0], versions[0], data[0], metadata[0])
         return conn.execute(_APPEND_ONE, one).fetchall()
     return conn.execute(_APPEND, args).fetchall()
+
+
+def call_batch(conn: psycopg.Connection, requests: list[AppendArgs]) -> list[Row]:
+    """Several appends in one statement (``append_batch()``): one row per request, in order.
+
+    Each row is (request, positions, versions, recorded_at, hashes, replayed,
+    sqlstate, message, detail, constraint); a refused request has its error
+    fields set and no positions.
+    """
+    return conn.execute(_APPEND_BATCH, _flatten(requests)).fetchall()
 
 
 def refusal(
@@ -269,7 +281,7 @@ class GroupCommit:
                 if len(batch) == 1:
                     batch[0].rows = call_append(conn, batch[0].args)
                     return
-                results = conn.execute(_APPEND_BATCH, _flatten(batch)).fetchall()
+                results = call_batch(conn, [r.args for r in batch])
         except psycopg.Error as exc:
             for r in batch:
                 r.error = translate(exc, r.args[0], r.args[1])
@@ -286,15 +298,14 @@ class GroupCommit:
                 r.rows = [(p, v, at, h, replayed) for p, v, h in recorded]
 
 
-def _flatten(batch: list[_Request]) -> tuple[list[Any], ...]:
+def _flatten(requests: list[AppendArgs]) -> tuple[list[Any], ...]:
     streams, expected, counts = [], [], []
     ids: list[Any] = []
     types: list[str] = []
     versions: list[int] = []
     data: list[str] = []
     metadata: list[str] = []
-    for r in batch:
-        stream_id, exp, r_ids, r_types, r_versions, r_data, r_meta = r.args
+    for stream_id, exp, r_ids, r_types, r_versions, r_data, r_meta in requests:
         streams.append(stream_id)
         expected.append(exp)
         counts.append(len(r_ids))
