@@ -91,7 +91,9 @@ def require_migrated(conn: psycopg.Connection, migrations: list[Migration]) -> N
     For services that leave migrating to ``unionctl db migrate``
     (``UNION_MIGRATE_ON_START=0``): they stop at start-up, naming what is
     missing, instead of failing on a function or table at the first command.
-    Migrations the database has and this code does not know are let be.
+    Migrations the database has and this code does not know are let be. On
+    an undefined table the connection's transaction is rolled back: call it
+    before starting one.
     """
     name = conn.info.dbname
     try:
@@ -103,18 +105,23 @@ def require_migrated(conn: psycopg.Connection, migrations: list[Migration]) -> N
         done = {}
     missing = [m.id for m in migrations if m.id not in done]
     changed = [m.id for m in migrations if m.id in done and done[m.id] != m.checksum]
-    if changed:
-        raise MigrationError(
-            f"database {name} holds migrations that differ from this code's: {', '.join(changed)}",
-            database=name,
-            migrations=changed,
-        )
+    problems = []
     if missing:
+        problems.append(
+            f"lacks migrations {', '.join(missing)}: run `unionctl db migrate` for this service"
+        )
+    if changed:
+        problems.append(
+            f"holds migrations that differ from this code's: {', '.join(changed)}"
+            " (a migration is never edited once applied)"
+        )
+    if problems:
         raise MigrationError(
-            f"database {name} lacks migrations {', '.join(missing)}:"
-            " run `unionctl db migrate` for this service first",
+            f"database {name} {'; and '.join(problems)}",
             database=name,
-            migrations=missing,
+            migrations=missing + changed,
+            missing=missing,
+            changed=changed,
         )
 
 
