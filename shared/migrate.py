@@ -85,6 +85,26 @@ def migrate(cfg: DatabaseConfig, extra: list[Migration] | None = None) -> list[s
     return applied
 
 
+def require_ready(cfg: DatabaseConfig, migrations: list[Migration]) -> None:
+    """As :func:`require_migrated`, connecting as the service role itself.
+
+    A database or role that does not exist is named at once, rather than after
+    a pool's thirty seconds of retrying.
+    """
+    try:
+        conn = psycopg.connect(cfg.service_dsn, autocommit=True, connect_timeout=10)
+    except psycopg.OperationalError as exc:
+        reason = str(exc).strip().splitlines()[-1]
+        raise MigrationError(
+            f"cannot connect to database {cfg.name} as {cfg.role} ({reason});"
+            " if they do not exist yet, run `unionctl db migrate` for this service",
+            database=cfg.name,
+            role=cfg.role,
+        ) from exc
+    with conn:
+        require_migrated(conn, migrations)
+
+
 def require_migrated(conn: psycopg.Connection, migrations: list[Migration]) -> None:
     """Refuse a database that lacks a migration this code needs, or holds a changed one.
 

@@ -65,7 +65,7 @@ from shared.envelope import Envelope, load_envelope
 from shared.errors import DomainError, UnionError, ValidationFailed
 from shared.inbound import InboundType, Refused, check, decode_json_object
 from shared.inbox import Handled, handle_once
-from shared.migrate import Migration, kit_migrations, migrate, require_migrated
+from shared.migrate import Migration, kit_migrations, migrate, require_ready
 from shared.observability import DEAD_LETTERS, RETRIES
 from shared.registry import EventRegistry
 from shared.relay import Relay, RelayStatus
@@ -228,17 +228,11 @@ class EventStoreProvider(DependencyProvider):  # type: ignore[misc]
         service = self.container.service_name
         cfg = database_config(service)
         extra = self.migrations() if self.migrations else None
-        migrating = str(_setting(self.container.config, "UNION_MIGRATE_ON_START", "1")) != "0"
-        if migrating:
+        if str(_setting(self.container.config, "UNION_MIGRATE_ON_START", "1")) != "0":
             migrate(cfg, extra)
+        else:
+            require_ready(cfg, kit_migrations() + (extra or []))
         pool = open_pool(cfg.service_dsn, min_size=2, max_size=self.pool_size, name=service)
-        if not migrating:
-            try:
-                with pool.connection() as conn:
-                    require_migrated(conn, kit_migrations() + (extra or []))
-            except BaseException:
-                pool.close()
-                raise
         self._store = ServiceStore(EventStore(pool, self.registry), service)
 
     def stop(self) -> None:

@@ -76,3 +76,12 @@ def test_a_service_left_unmigrated_stops_at_start_naming_what_is_missing(
     assert migrate(cfg) == [newest.id]  # what the message asks for; then it starts
     started = mq.start_probe(UNION_MIGRATE_ON_START="0")
     assert started.popen.poll() is None
+
+
+def test_a_service_left_unmigrated_names_a_database_that_does_not_exist(mq: World) -> None:
+    refused = mq.spawn_probe(UNION_MIGRATE_ON_START="0")
+    wait_for("the service to stop", lambda: refused.popen.poll() is not None, 30)
+    assert refused.popen.returncode != 0
+    cfg = mq.db("funds")
+    expected = f"cannot connect to database {cfg.name} as {cfg.role}"
+    assert expected in refused.output(), refused.output()
