@@ -13,9 +13,9 @@ Requests in a batch are appended in arrival order: one that is refused (a
 stale expected version, a clashing event id) gets its own error, and the rest
 are recorded. The database tries the whole batch in one subtransaction first
 and, only if a request is refused, makes it again with a subtransaction per
-request. Whether a batch commits is
-shared: if the connection dies, every request in it gets the error, exactly as
-a single append would, and a retry with the same event ids is safe.
+request. Whether a batch commits is shared: if the connection dies, every
+request in it gets the error, exactly as a single append would, and a retry
+with the same event ids is safe.
 
 Plain blocking code with ``threading`` primitives: under eventlet's monkey
 patching (nameko) they are green, and the followers wait on green events.
@@ -40,6 +40,8 @@ MAX_BATCH_EVENTS: Final = 1000
 
 Row = tuple[Any, ...]
 """(position, version, recorded_at, hash, replayed): one recorded event."""
+BatchRow = tuple[Any, ...]
+"""One request's outcome in a batch; see :func:`call_batch`."""
 AppendArgs = tuple[str, int, list[Any], list[str], list[int], list[str], list[str]]
 """(stream id, expected version, event ids, types, schema versions, data, metadata)."""
 
@@ -67,7 +69,7 @@ def call_append(conn: psycopg.Connection, args: AppendArgs) -> list[Row]:
     return conn.execute(_APPEND, args).fetchall()
 
 
-def call_batch(conn: psycopg.Connection, requests: list[AppendArgs]) -> list[Row]:
+def call_batch(conn: psycopg.Connection, requests: list[AppendArgs]) -> list[BatchRow]:
     """Several appends in one statement (``append_batch()``): one row per request, in order.
 
     Each row is (request, positions, versions, recorded_at, hashes, replayed,

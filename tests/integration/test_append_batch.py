@@ -10,7 +10,7 @@ import uuid
 
 import pytest
 
-from shared.group_commit import AppendArgs, Row, call_batch
+from shared.group_commit import AppendArgs, BatchRow, call_batch
 from shared.registry import NewEvent
 from shared.store import ANY_VERSION, NO_STREAM
 from shared.verify import verify
@@ -25,7 +25,7 @@ def deposit(amount: int, event_id: uuid.UUID | None = None) -> NewEvent:
 
 def batch(
     log: LogFixture, requests: list[tuple[str, int, list[NewEvent]]]
-) -> tuple[list[Row], int]:
+) -> tuple[list[BatchRow], int]:
     """The batch's rows, and how many times it fell back to one request at a time."""
     args: list[AppendArgs] = [
         log.store._encode(stream, events, expected, META) for stream, expected, events in requests
@@ -42,7 +42,7 @@ def batch(
     return rows, int(each[0])
 
 
-def outcome(row: Row) -> tuple[object, ...]:
+def outcome(row: BatchRow) -> tuple[object, ...]:
     """(positions, versions, replayed, sqlstate) of one request's row."""
     _, positions, versions, _, _, replayed, sqlstate, *_ = row
     return positions, versions, replayed, sqlstate
