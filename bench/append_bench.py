@@ -15,6 +15,11 @@ stream holes refused by keys alone (foreign keys to the previous position and
 hash, and to the stream's previous version). It has no lock, no idempotent
 replay and no validation, and allows one writer only: a yardstick, not a design.
 Its hashes are checked against the log's canonical form before it is timed.
+
+Last, the server alone: a DO block that makes N raw inserts, and one that
+makes N appends with append_event(), each with its own commit, one round trip
+for all N. No client work and no network is in either, so their ratio is the
+most any client could reach on this machine.
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ from collections.abc import Callable
 from typing import Any
 
 import psycopg
+from psycopg import sql
 
 from bench._common import (
     METADATA,
@@ -87,6 +93,24 @@ SELECT %(position)s, %(stream)s, 'Case', v.version, %(id)s, 'PaymentRecorded', 1
                   'PaymentRecorded', 1, v.data, v.meta, v.at)
   FROM v RETURNING position, hash
 """
+SERVER_LOOP = """
+DO $$
+BEGIN
+    FOR i IN 1 .. {count} LOOP
+        {statement};
+        COMMIT;
+    END LOOP;
+END $$
+"""
+SERVER_RAW = (
+    "INSERT INTO raw_events (stream_id, stream_type, version, event_id, event_type,"
+    " schema_version, data, metadata, prev_hash, hash)"
+    " VALUES ('Case-s0', 'Case', i, gen_random_uuid(), 'PaymentRecorded', 1,"
+    " {data}::jsonb, {meta}::jsonb, repeat('0', 64), repeat('0', 64))"
+)
+SERVER_APPEND = (
+    "PERFORM append_event('Case-s0', -1, gen_random_uuid(), 'PaymentRecorded', 1, {data}, {meta})"
+)
 RAW_INSERT = (
     "INSERT INTO raw_events (stream_id, stream_type, version, event_id, event_type,"
     " schema_version, data, metadata, prev_hash, hash)"
@@ -189,6 +213,20 @@ def main() -> None:
                     METADATA,
                 )
 
+        def server_loop(statement: str) -> Callable[[], None]:
+            body = sql.SQL(statement).format(
+                data=sql.Literal(canonical_json(sample_data(0))), meta=sql.Literal(meta_json)
+            )
+            loop = sql.SQL(SERVER_LOOP).format(count=sql.Literal(N), statement=body)
+
+            def run() -> None:
+                with pool.connection() as conn:
+                    conn.execute(loop)
+
+            return run
+
+        server_raw, server_append = server_loop(SERVER_RAW), server_loop(SERVER_APPEND)
+
         def concurrent(fn: Callable[[int, int], None], count: int) -> None:
             threads = [
                 threading.Thread(target=fn, args=(w, count // WRITERS)) for w in range(WRITERS)
@@ -203,6 +241,9 @@ def main() -> None:
         chained(0, 50)
         check_chained()
         append(0, 50)
+        server_raw()
+        server_append()
+        server_raw_rates, server_append_rates = [], []
         raw_rates, indexed_rates, chained_rates, append_rates = [], [], [], []
         raw8_rates, append8_rates = [], []
         for _ in range(ROUNDS):
@@ -212,6 +253,16 @@ def main() -> None:
             append_rates.append(rate(N, lambda: append(0, N)))
             raw8_rates.append(rate(N, lambda: concurrent(raw, N)))
             append8_rates.append(rate(N, lambda: concurrent(append, N)))
+            server_raw_rates.append(rate(N, server_raw))
+            server_append_rates.append(rate(N, server_append))
+        with pool.connection() as conn:
+            # As many transactions as events: each append paid for its own commit.
+            made = conn.execute(
+                "SELECT count(*), count(DISTINCT xmin::text) FROM events"
+                " WHERE stream_id = 'Case-s0'"
+            ).fetchone()
+        if made != ((ROUNDS + 1) * N,) * 2:
+            raise SystemExit(f"the server's loop made (events, commits) {made}, not {N} per loop")
         if os.environ.get("BENCH_VERBOSE"):
             for name, rates in [("raw", raw_rates), ("append", append_rates)]:
                 print(f"{name} per round:", [round(r) for r in rates])
@@ -232,6 +283,9 @@ def main() -> None:
                 "raw_insert_8_writers_per_s": round(median(raw8_rates)),
                 "append_8_writers_per_s": round(median(append8_rates)),
                 "append_8_vs_raw_8": paired_ratio(append8_rates, raw8_rates),
+                "server_raw_insert_per_s": round(median(server_raw_rates)),
+                "server_append_per_s": round(median(server_append_rates)),
+                "server_append_vs_raw": paired_ratio(server_append_rates, server_raw_rates),
             },
         )
 

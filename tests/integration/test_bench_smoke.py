@@ -61,6 +61,7 @@ def test_append_bench_reports_every_figure() -> None:
     expected |= {"append_vs_raw", "raw_indexed_insert_per_s", "indexed_vs_raw"}
     expected |= {"append_vs_indexed_raw", "one_statement_per_s", "one_statement_vs_raw"}
     expected |= {"raw_insert_8_writers_per_s", "append_8_writers_per_s", "append_8_vs_raw_8"}
+    expected |= {"server_raw_insert_per_s", "server_append_per_s", "server_append_vs_raw"}
     assert_figures(run("bench.append_bench"), "append", expected)
 
 
