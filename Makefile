@@ -37,6 +37,7 @@ test: venv services
 
 bench: venv services
 	$(BIN)/python -m bench.append_bench
+	$(BIN)/python -m bench.checks_bench
 	$(BIN)/python -m bench.read_bench
 	$(BIN)/python -m bench.relay_bench
 	$(BIN)/python -m bench.load_bench

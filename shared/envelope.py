@@ -14,7 +14,7 @@ from typing import Any
 from marshmallow import EXCLUDE, Schema, fields, post_load, validate
 
 from shared.store import EVENT_TYPE, STREAM_ID
-from shared.validation import load
+from shared.validation import Pattern, load
 
 SERVICE_NAME = r"^[a-z][a-z0-9_]{0,39}$"
 HEX64 = r"^[0-9a-f]{64}$"
@@ -54,14 +54,14 @@ class EnvelopeSchema(Schema):
         unknown = EXCLUDE
 
     event_id = fields.UUID(required=True, metadata={"description": "unique id of the event"})
-    event_type = fields.String(required=True, validate=validate.Regexp(EVENT_TYPE))
+    event_type = fields.String(required=True, validate=Pattern(EVENT_TYPE))
     schema_version = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
     source = fields.String(
         required=True,
-        validate=validate.Regexp(SERVICE_NAME),
+        validate=Pattern(SERVICE_NAME),
         metadata={"description": "the service whose log recorded the event"},
     )
-    stream_id = fields.String(required=True, validate=validate.Regexp(STREAM_ID))
+    stream_id = fields.String(required=True, validate=Pattern(STREAM_ID))
     version = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
     position = fields.Integer(
         required=True,
@@ -76,7 +76,7 @@ class EnvelopeSchema(Schema):
     data = fields.Dict(keys=fields.String(), required=True)
     hash = fields.String(
         required=True,
-        validate=validate.Regexp(HEX64),
+        validate=Pattern(HEX64),
         metadata={"description": "the event's link in the source log's hash chain"},
     )
 

@@ -29,6 +29,9 @@ MAX_EVENTS_PER_APPEND: Final = 1000
 MAX_DATA_BYTES: Final = 64 * 1024
 MAX_METADATA_BYTES: Final = 8 * 1024
 
+# Matched with fullmatch: Python's $ also matches before a final newline, which
+# the log's checks (PostgreSQL's $) refuse. Written with $, as the AsyncAPI
+# document publishes them (JSON Schema has no \Z).
 STREAM_ID = re.compile(r"^[A-Z][A-Za-z0-9]{0,63}-[A-Za-z0-9_.:@-]{1,135}$")
 STREAM_TYPE = re.compile(r"^[A-Z][A-Za-z0-9]{0,63}$")
 EVENT_TYPE = re.compile(r"^[A-Z][A-Za-z0-9]{0,99}$")
@@ -234,7 +237,7 @@ class EventStore:
         ended, so a stream appended to meanwhile comes with its newer events,
         never without part of an append.
         """
-        if not isinstance(stream_type, str) or not STREAM_TYPE.match(stream_type):
+        if not isinstance(stream_type, str) or not STREAM_TYPE.fullmatch(stream_type):
             raise InvalidEvent(f"{stream_type!r} is not a stream type", field="stream_type")
         if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
             raise InvalidEvent(
@@ -271,7 +274,7 @@ class EventStore:
         expected_version: int,
         metadata: Mapping[str, Any],
     ) -> AppendArgs:
-        if not isinstance(stream_id, str) or not STREAM_ID.match(stream_id):
+        if not isinstance(stream_id, str) or not STREAM_ID.fullmatch(stream_id):
             raise InvalidEvent(
                 f"stream id {stream_id!r} is not of the form Type-id"
                 " (Type: a letter then letters or digits; id: letters, digits, _ . : @ -)",
@@ -295,7 +298,7 @@ class EventStore:
         versions: list[int] = []
         datas: list[str] = []
         for i, event in enumerate(events):
-            if not EVENT_TYPE.match(event.event_type):
+            if not EVENT_TYPE.fullmatch(event.event_type):
                 raise InvalidEvent(
                     f"event type {event.event_type!r} is not a PascalCase name",
                     field=f"events[{i}].event_type",

@@ -16,6 +16,7 @@ from shared.schemas import count as _fen
 from shared.schemas import ident as _id
 from shared.schemas import text as _text
 from shared.schemas import year as _year
+from shared.validation import Pattern
 
 ID_CARD = r"^\d{17}[\dX]$"
 
@@ -28,9 +29,9 @@ class ApplicantData(Schema):
     """The applicant's personal data: to the vault only."""
 
     name = _text(50)
-    id_number = fields.String(required=True, validate=validate.Regexp(ID_CARD))
+    id_number = fields.String(required=True, validate=Pattern(ID_CARD))
     phone = fields.String(validate=validate.Length(max=30))
-    bank_account = fields.String(validate=validate.Regexp(r"^\d{12,30}$"))
+    bank_account = fields.String(validate=Pattern(r"^\d{12,30}$"))
     illness = fields.String(validate=validate.Length(max=500))
 
 

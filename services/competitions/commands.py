@@ -11,6 +11,7 @@ from shared.schemas import ident as _id
 from shared.schemas import idents as _ids
 from shared.schemas import text as _text
 from shared.schemas import year as _year
+from shared.validation import Pattern
 
 LEVEL = validate.OneOf(["county", "city", "province", "national"])
 
@@ -22,7 +23,7 @@ class Announce(Schema):
     fiscal_year = _year()
     round = fields.String(
         load_default=None,
-        validate=validate.Regexp(r"^\d{4}(-\d{4})?$"),
+        validate=Pattern(r"^\d{4}(-\d{4})?$"),
         metadata={"description": "安康杯's two-year round, e.g. 2025-2026 (default: the year)"},
     )
     announced_on = _day()

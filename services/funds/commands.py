@@ -14,6 +14,7 @@ from marshmallow import Schema, fields, validate
 
 from services.funds.events import CHANNELS, KINDS, PERIOD_PATTERN, SOURCES
 from shared.inbound import CREDIT_CODE
+from shared.validation import Pattern
 
 LINE = r"^[a-z][a-z0-9_]{1,39}$"
 
@@ -33,7 +34,7 @@ def _year() -> fields.Integer:
 def _line() -> fields.String:
     return fields.String(
         required=True,
-        validate=validate.Regexp(LINE),
+        validate=Pattern(LINE),
         metadata={"description": "budget line code, e.g. hardship_aid, warmth, golden_autumn"},
     )
 
@@ -98,8 +99,8 @@ class AdjustmentApproval(Schema):
 
 
 class PayrollDeclaration(Schema):
-    employer_id = fields.String(required=True, validate=validate.Regexp(CREDIT_CODE))
-    period = fields.String(required=True, validate=validate.Regexp(PERIOD_PATTERN))
+    employer_id = fields.String(required=True, validate=Pattern(CREDIT_CODE))
+    period = fields.String(required=True, validate=Pattern(PERIOD_PATTERN))
     kind = fields.String(required=True, validate=validate.OneOf(KINDS))
     payroll_fen = _fen(0)
 
@@ -107,8 +108,8 @@ class PayrollDeclaration(Schema):
 class Collection(Schema):
     """Dues paid through a channel other than the tax bureau's message."""
 
-    employer_id = fields.String(required=True, validate=validate.Regexp(CREDIT_CODE))
-    period = fields.String(required=True, validate=validate.Regexp(PERIOD_PATTERN))
+    employer_id = fields.String(required=True, validate=Pattern(CREDIT_CODE))
+    period = fields.String(required=True, validate=Pattern(PERIOD_PATTERN))
     kind = fields.String(required=True, validate=validate.OneOf(KINDS))
     channel = fields.String(required=True, validate=validate.OneOf(CHANNELS))
     payroll_fen = _fen(0)
@@ -122,7 +123,7 @@ class UnionFounded(Schema):
 
     union_id = _id()
     employer_ids = fields.List(
-        fields.String(validate=validate.Regexp(CREDIT_CODE)),
+        fields.String(validate=Pattern(CREDIT_CODE)),
         required=True,
         validate=validate.Length(min=1),
     )
@@ -151,7 +152,7 @@ class UnionSectorAssigned(Schema):
 
     union_id = _id()
     employer_ids = fields.List(
-        fields.String(validate=validate.Regexp(CREDIT_CODE)),
+        fields.String(validate=Pattern(CREDIT_CODE)),
         required=True,
         validate=validate.Length(min=1),
     )
@@ -159,7 +160,7 @@ class UnionSectorAssigned(Schema):
 
 
 class PostingIn(Schema):
-    account = fields.String(required=True, validate=validate.Regexp(r"^\d{4}$"))
+    account = fields.String(required=True, validate=Pattern(r"^\d{4}$"))
     debit_fen = _fen(0)
     credit_fen = _fen(0)
     memo = fields.String(load_default="", validate=validate.Length(max=200))
@@ -181,11 +182,11 @@ class VoucherReversal(Schema):
 
 
 class PeriodClose(Schema):
-    period = fields.String(required=True, validate=validate.Regexp(PERIOD_PATTERN))
+    period = fields.String(required=True, validate=Pattern(PERIOD_PATTERN))
 
 
 class AssetChange(Schema):
-    asset_id = fields.String(required=True, validate=validate.Regexp(r"^[A-Za-z0-9_.:-]{1,100}$"))
+    asset_id = fields.String(required=True, validate=Pattern(r"^[A-Za-z0-9_.:-]{1,100}$"))
     request_id = _id()
     change = fields.String(
         required=True, validate=validate.OneOf(["acquire", "transfer", "dispose"])
@@ -199,7 +200,7 @@ class AssetChange(Schema):
 
 
 class AssetApproval(Schema):
-    asset_id = fields.String(required=True, validate=validate.Regexp(r"^[A-Za-z0-9_.:-]{1,100}$"))
+    asset_id = fields.String(required=True, validate=Pattern(r"^[A-Za-z0-9_.:-]{1,100}$"))
     request_id = _id()
 
 
@@ -269,13 +270,13 @@ class TransferApproval(Schema):
 
 
 class SchoolBudget(Schema):
-    employer_id = fields.String(required=True, validate=validate.Regexp(CREDIT_CODE))
+    employer_id = fields.String(required=True, validate=Pattern(CREDIT_CODE))
     fiscal_year = _year()
     budgeted_fen = _fen(0)
 
 
 class DuesTransfer(Schema):
-    employer_id = fields.String(required=True, validate=validate.Regexp(CREDIT_CODE))
+    employer_id = fields.String(required=True, validate=Pattern(CREDIT_CODE))
     direction = fields.String(required=True, validate=validate.OneOf(["down", "up"]))
     amount_fen = _fen()
     to = _text()

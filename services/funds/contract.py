@@ -11,6 +11,7 @@ from shared.envelope import Subscription
 from shared.inbound import CREDIT_CODE, InboundType
 from shared.readmodels import ReadModel, stream_keys
 from shared.store import EventStore
+from shared.validation import Pattern
 
 PERIOD = r"^\d{4}-(0[1-9]|1[0-2])$"
 
@@ -18,12 +19,12 @@ PERIOD = r"^\d{4}-(0[1-9]|1[0-2])$"
 class DuesCollectedSchema(Schema):
     employer_id = fields.String(
         required=True,
-        validate=validate.Regexp(CREDIT_CODE),
+        validate=Pattern(CREDIT_CODE),
         metadata={"description": "the employer's unified social credit code"},
     )
     period = fields.String(
         required=True,
-        validate=validate.Regexp(PERIOD),
+        validate=Pattern(PERIOD),
         metadata={"description": "the payroll month the payment is for, YYYY-MM"},
     )
     kind = fields.String(

@@ -10,6 +10,7 @@ from marshmallow import fields, validate
 from services.funds import ledger_events
 from shared.registry import EventRegistry
 from shared.schemas import event_schema, money, one_of
+from shared.validation import Pattern
 
 PERIOD_PATTERN = r"^\d{4}-(0[1-9]|1[0-2])$"
 SOURCES = ("fiscal_allocation", "union_funds")
@@ -273,7 +274,7 @@ class ArrearsDetected:
 
 
 def _period() -> fields.String:
-    return fields.String(required=True, validate=validate.Regexp(PERIOD_PATTERN))
+    return fields.String(required=True, validate=Pattern(PERIOD_PATTERN))
 
 
 def _bp() -> fields.Integer:

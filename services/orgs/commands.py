@@ -17,11 +17,12 @@ from shared.schemas import count as _count
 from shared.schemas import day as _day
 from shared.schemas import ident as _id
 from shared.schemas import text as _text
+from shared.validation import Pattern
 
 
 def _employers() -> fields.List[str]:
     return fields.List(
-        fields.String(validate=validate.Regexp(CREDIT_CODE)),
+        fields.String(validate=Pattern(CREDIT_CODE)),
         required=True,
         validate=validate.Length(min=1),
     )
@@ -56,7 +57,7 @@ class Election(Schema):
 
 class LegalPerson(Schema):
     union_id = _id()
-    uscc = fields.String(required=True, validate=validate.Regexp(CREDIT_CODE))
+    uscc = fields.String(required=True, validate=Pattern(CREDIT_CODE))
     registered_on = _day()
 
 
@@ -74,7 +75,7 @@ class Ending(Schema):
 
 class MemberData(Schema):
     name = _text(50)
-    id_number = fields.String(validate=validate.Regexp(r"^\d{17}[\dX]$"))
+    id_number = fields.String(validate=Pattern(r"^\d{17}[\dX]$"))
     phone = fields.String(validate=validate.Length(max=30))
 
 

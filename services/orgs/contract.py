@@ -10,6 +10,7 @@ from shared.envelope import Subscription
 from shared.inbound import CREDIT_CODE, InboundType
 from shared.privacy import subject_decider
 from shared.readmodels import ReadModel
+from shared.validation import Pattern
 
 EMPLOYER_KINDS = [
     "non_public_enterprise",
@@ -24,7 +25,7 @@ EMPLOYER_KINDS = [
 class EmployerRegisteredSchema(Schema):
     employer_id = fields.String(
         required=True,
-        validate=validate.Regexp(CREDIT_CODE),
+        validate=Pattern(CREDIT_CODE),
         metadata={"description": "unified social credit code"},
     )
     name = fields.String(required=True, validate=validate.Length(min=1, max=200))
@@ -33,7 +34,7 @@ class EmployerRegisteredSchema(Schema):
     employees = fields.Integer(required=True, strict=True, validate=validate.Range(min=0))
     division_code = fields.String(
         required=True,
-        validate=validate.Regexp(r"^\d{6}(\d{3}(\d{3})?)?$"),
+        validate=Pattern(r"^\d{6}(\d{3}(\d{3})?)?$"),
         metadata={"description": "民政 administrative division code (county, township, village)"},
     )
 
@@ -44,7 +45,7 @@ class ContractReviewedSchema(Schema):
         validate=validate.Length(min=1, max=64),
         metadata={"description": "the contract id orgs gave when filing it"},
     )
-    employer_id = fields.String(required=True, validate=validate.Regexp(CREDIT_CODE))
+    employer_id = fields.String(required=True, validate=Pattern(CREDIT_CODE))
     opinion = fields.String(
         required=True,
         validate=validate.OneOf(["approved", "objections"]),
@@ -55,7 +56,7 @@ class ContractReviewedSchema(Schema):
 
 
 class EmployerDeregisteredSchema(Schema):
-    employer_id = fields.String(required=True, validate=validate.Regexp(CREDIT_CODE))
+    employer_id = fields.String(required=True, validate=Pattern(CREDIT_CODE))
     deregistered_on = fields.Date(required=True)
     reason = fields.String(
         required=True, validate=validate.OneOf(["closed", "merged", "moved_out", "revoked"])

@@ -43,6 +43,7 @@ from shared.rules import one_of as _one_of
 from shared.rules import refuse as _refuse
 from shared.rules import same_or_clash as _same_or_clash
 from shared.schemas import event_schema, one_of
+from shared.validation import Pattern
 
 # -- parameters -------------------------------------------------------------------------
 
@@ -680,7 +681,7 @@ def decide_disclosure(c: object, s: Disclosure) -> list[object]:
         case DiscloseItem():
             _one_of("topic", c.topic, DISCLOSURE_TOPICS)
             _one_of("channel", c.channel, DISCLOSURE_CHANNELS)
-            if not re.match(PERIOD, c.period):
+            if not re.fullmatch(PERIOD, c.period, re.ASCII):
                 raise InvalidValue("a period is a year, quarter, half or month", field="period")
             event = DisclosurePublished(
                 c.unit_id, c.item_id, c.topic, c.channel, c.period, c.title, c.disclosed_on
@@ -1257,7 +1258,7 @@ def register(reg: EventRegistry) -> None:
         DisclosurePublished: {
             "topic": one_of(*DISCLOSURE_TOPICS),
             "channel": one_of(*DISCLOSURE_CHANNELS),
-            "period": fields.String(required=True, validate=validate.Regexp(PERIOD)),
+            "period": fields.String(required=True, validate=Pattern(PERIOD)),
         },
         TripartiteCommitteeConstituted: sides(),
         TripartiteMeetingHeld: sides(),

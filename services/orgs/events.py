@@ -12,6 +12,7 @@ from services.orgs import democracy
 from shared import privacy
 from shared.registry import EventRegistry
 from shared.schemas import event_schema, one_of
+from shared.validation import Pattern
 
 UNION_KINDS = (
     "enterprise",  # 基层工会 of one employer
@@ -429,7 +430,7 @@ class BudgetImpact:
 
 class BudgetImpactSchema(Schema):
     fiscal_year = fields.Integer(required=True, strict=True, validate=validate.Range(2000, 2100))
-    line = fields.String(required=True, validate=validate.Regexp(r"^[a-z][a-z0-9_]{1,39}$"))
+    line = fields.String(required=True, validate=Pattern(r"^[a-z][a-z0-9_]{1,39}$"))
     amount_fen = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
     name = fields.String(required=True, validate=validate.Length(min=1, max=200))
 

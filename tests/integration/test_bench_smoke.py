@@ -65,6 +65,14 @@ def test_append_bench_reports_every_figure() -> None:
     assert_figures(run("bench.append_bench"), "append", expected)
 
 
+def test_checks_bench_reports_every_figure() -> None:
+    expected = {"rows_per_round", "rounds", "stream_id_length", "insert_no_checks_us"}
+    expected |= {"checks_vs_no_checks", "checks_0001_vs_no_checks", "checks_vs_checks_0001"}
+    expected |= {"server_append_per_s", "server_append_vs_0001", "long_stream_id_length"}
+    expected |= {"server_append_vs_0001_long_id"}
+    assert_figures(run("bench.checks_bench"), "checks", expected)
+
+
 def test_read_bench_reports_every_figure() -> None:
     expected = {"events", "rounds", "populate_events_per_s", "raw_select_events_per_s"}
     expected |= {"read_all_events_per_s", "verify_events_per_s", "read_vs_raw"}

@@ -20,6 +20,7 @@ RELEASED = {
     "0007_append_batch_together.sql": (
         "f91917564bdbbfd3ef6c588e591e9d433252d77bd762721ec130410fc1f608c1"
     ),
+    "0008_cheaper_checks.sql": "c16bf3b106a95eadeb7bf5ef599303c4b29cf1cf3d5936ae4da4f5ffcfe364f6",
 }
 """Each released file of shared/migrations and the SHA-256 of its text."""
 
