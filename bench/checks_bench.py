@@ -21,7 +21,7 @@ import time
 
 import psycopg
 
-from bench._common import METADATA, paired_ratio, report, sample_data, scratch_store
+from bench._common import METADATA, median, paired_ratio, report, sample_data, scratch_store
 from shared.canonical import canonical_json
 
 N = int(os.environ.get("BENCH_APPENDS", "1000")) * 5
@@ -136,11 +136,11 @@ def main() -> None:
                 "rows_per_round": N,
                 "rounds": ROUNDS,
                 "stream_id_length": len(STREAM_ID),
-                "insert_no_checks_us": round(1e6 / sorted(none)[len(none) // 2], 1),
+                "insert_no_checks_us": round(1e6 / median(none), 1),
                 "checks_vs_no_checks": paired_ratio(now, none),
                 "checks_0001_vs_no_checks": paired_ratio(released, none),
                 "checks_vs_checks_0001": paired_ratio(now, released),
-                "server_append_per_s": round(sorted(logs["public", SHORT_STREAM])[ROUNDS // 2]),
+                "server_append_per_s": round(median(logs["public", SHORT_STREAM])),
                 "server_append_vs_0001": paired_ratio(
                     logs["public", SHORT_STREAM], logs["r0001, public", SHORT_STREAM]
                 ),
