@@ -16,6 +16,12 @@ hash, and to the stream's previous version). It has no lock, no idempotent
 replay and no validation, and allows one writer only: a yardstick, not a design.
 Its hashes are checked against the log's canonical form before it is timed.
 
+The issue's own yardstick is the `eventsourcing` library's PostgreSQL recorder
+(PostgresApplicationRecorder.insert_events, one stored event per call, the
+same JSON as bytes): its table, lock, NOTIFY and insert, on its own pool,
+connected as the database's owner (its EXCLUSIVE table lock needs more than
+INSERT). It is timed like the rest, one writer, one event per call.
+
 Last, the server alone: a DO block that makes N raw inserts, and one that
 makes N appends with append_event(), each with its own commit, one round trip
 for all N. No client work and no network is in either, so their ratio is the
@@ -24,6 +30,7 @@ most any client could reach on this machine.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 import uuid
@@ -31,6 +38,8 @@ from collections.abc import Callable
 from typing import Any
 
 import psycopg
+from eventsourcing.persistence import StoredEvent
+from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
 from psycopg import sql
 
 from bench._common import (
@@ -119,7 +128,10 @@ RAW_INSERT = (
 
 
 def main() -> None:
-    with scratch_store(max_size=WRITERS + 2) as (cfg, store, pool):
+    with (
+        scratch_store(max_size=WRITERS + 2) as (cfg, store, pool),
+        contextlib.ExitStack() as stack,
+    ):
         with psycopg.connect(cfg.admin_dsn, autocommit=True) as admin:
             admin.execute(RAW_TABLE)
             admin.execute(INDEXED_TABLE)
@@ -131,6 +143,17 @@ def main() -> None:
                 "GRANT USAGE ON SEQUENCE raw_events_position_seq, raw_indexed_position"
                 f' TO "{cfg.role}"'
             )
+        datastore = PostgresDatastore(
+            dbname=cfg.name,
+            host=cfg.host,
+            port=cfg.port,
+            user=cfg.admin_user,
+            password=cfg.admin_password or "",
+        )
+        recorder = PostgresApplicationRecorder(datastore)
+        recorder.create_table()
+        # Closed before the scratch database is dropped.
+        stack.callback(datastore.close)
         meta_json = canonical_json(METADATA)
         counter = iter(range(10**9))
 
@@ -203,6 +226,20 @@ def main() -> None:
                     raise SystemExit(f"raw_chained position {pos}: not the log's hash")
                 prev = hash_
 
+        library_versions = iter(range(1, 10**9))
+        library_stream = uuid.uuid4()
+
+        def library(count: int) -> None:
+            for _ in range(count):
+                i = next(counter)
+                event = StoredEvent(
+                    originator_id=library_stream,
+                    originator_version=next(library_versions),
+                    topic="bench:PaymentRecorded",
+                    state=canonical_json(sample_data(i)).encode(),
+                )
+                recorder.insert_events([event])
+
         def append(writer: int, count: int) -> None:
             for _ in range(count):
                 i = next(counter)
@@ -241,16 +278,18 @@ def main() -> None:
         chained(0, 50)
         check_chained()
         append(0, 50)
+        library(50)
         server_raw()
         server_append()
         server_raw_rates, server_append_rates = [], []
         raw_rates, indexed_rates, chained_rates, append_rates = [], [], [], []
-        raw8_rates, append8_rates = [], []
+        raw8_rates, append8_rates, library_rates = [], [], []
         for _ in range(ROUNDS):
             raw_rates.append(rate(N, lambda: raw(0, N)))
             indexed_rates.append(rate(N, lambda: indexed(0, N)))
             chained_rates.append(rate(N, lambda: chained(0, N)))
             append_rates.append(rate(N, lambda: append(0, N)))
+            library_rates.append(rate(N, lambda: library(N)))
             raw8_rates.append(rate(N, lambda: concurrent(raw, N)))
             append8_rates.append(rate(N, lambda: concurrent(append, N)))
             server_raw_rates.append(rate(N, server_raw))
@@ -280,6 +319,9 @@ def main() -> None:
                 "append_vs_indexed_raw": paired_ratio(append_rates, indexed_rates),
                 "one_statement_per_s": round(median(chained_rates)),
                 "one_statement_vs_raw": paired_ratio(chained_rates, raw_rates),
+                "eventsourcing_per_s": round(median(library_rates)),
+                "eventsourcing_vs_raw": paired_ratio(library_rates, raw_rates),
+                "append_vs_eventsourcing": paired_ratio(append_rates, library_rates),
                 "raw_insert_8_writers_per_s": round(median(raw8_rates)),
                 "append_8_writers_per_s": round(median(append8_rates)),
                 "append_8_vs_raw_8": paired_ratio(append8_rates, raw8_rates),

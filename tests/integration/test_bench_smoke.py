@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -56,13 +58,49 @@ def assert_figures(figures: dict[str, Any], bench: str, expected: set[str]) -> N
         assert isinstance(value, int | float) and value > 0, key
 
 
+APPEND_FIGURES = {"events_per_round", "rounds", "raw_insert_per_s", "append_per_s"}
+APPEND_FIGURES |= {"append_vs_raw", "raw_indexed_insert_per_s", "indexed_vs_raw"}
+APPEND_FIGURES |= {"append_vs_indexed_raw", "one_statement_per_s", "one_statement_vs_raw"}
+APPEND_FIGURES |= {"raw_insert_8_writers_per_s", "append_8_writers_per_s", "append_8_vs_raw_8"}
+APPEND_FIGURES |= {"server_raw_insert_per_s", "server_append_per_s", "server_append_vs_raw"}
+APPEND_FIGURES |= {"eventsourcing_per_s", "eventsourcing_vs_raw", "append_vs_eventsourcing"}
+
+
 def test_append_bench_reports_every_figure() -> None:
-    expected = {"events_per_round", "rounds", "raw_insert_per_s", "append_per_s"}
-    expected |= {"append_vs_raw", "raw_indexed_insert_per_s", "indexed_vs_raw"}
-    expected |= {"append_vs_indexed_raw", "one_statement_per_s", "one_statement_vs_raw"}
-    expected |= {"raw_insert_8_writers_per_s", "append_8_writers_per_s", "append_8_vs_raw_8"}
-    expected |= {"server_raw_insert_per_s", "server_append_per_s", "server_append_vs_raw"}
-    assert_figures(run("bench.append_bench"), "append", expected)
+    assert_figures(run("bench.append_bench"), "append", set(APPEND_FIGURES))
+
+
+def fsync_bound(*args: str) -> subprocess.CompletedProcess[str]:
+    with socket.socket() as probe:  # a port nobody listens on now
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {**os.environ, **SMALL, "PYTHON": sys.executable, "UNION_SLOW_PG_PORT": str(port)}
+    return subprocess.run(
+        [str(ROOT / "bench" / "fsync-bound"), *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=env,
+        timeout=180,
+        check=False,
+    )
+
+
+def test_fsync_bound_runs_the_append_bench_on_a_server_of_its_own() -> None:
+    before = set(Path(tempfile.gettempdir()).glob("fsync-bound.*"))
+    done = fsync_bound("300")
+    assert done.returncode == 0, done.stderr
+    assert "every flush +300 us" in done.stderr
+    figures: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    assert_figures(figures, "append", set(APPEND_FIGURES))
+    # The cluster, its data and the preloaded library are gone with the run.
+    assert set(Path(tempfile.gettempdir()).glob("fsync-bound.*")) == before
+
+
+def test_fsync_bound_refuses_a_delay_that_is_not_a_number() -> None:
+    done = fsync_bound("0.3ms")
+    assert done.returncode == 2
+    assert "EXTRA_US must be a whole number of microseconds, not '0.3ms'" in done.stderr
 
 
 def test_checks_bench_reports_every_figure() -> None:
