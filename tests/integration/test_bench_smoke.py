@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -70,37 +72,79 @@ def test_append_bench_reports_every_figure() -> None:
     assert_figures(run("bench.append_bench"), "append", set(APPEND_FIGURES))
 
 
-def fsync_bound(*args: str) -> subprocess.CompletedProcess[str]:
+def fsync_bound(tmp: Path, *args: str) -> tuple[int, str, str, int]:
+    """Run bench/fsync-bound with its temporary files under ``tmp``: (exit code, out, err, port)."""
     with socket.socket() as probe:  # a port nobody listens on now
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     env = {**os.environ, **SMALL, "PYTHON": sys.executable, "UNION_SLOW_PG_PORT": str(port)}
-    return subprocess.run(
+    env["TMPDIR"] = str(tmp)
+    # A session of its own, so a timeout stops the whole run, the bench included,
+    # and the script's trap stops its server.
+    proc = subprocess.Popen(
         [str(ROOT / "bench" / "fsync-bound"), *args],
-        capture_output=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
         text=True,
         cwd=ROOT,
         env=env,
-        timeout=180,
-        check=False,
+        start_new_session=True,
     )
+    try:
+        out, err = proc.communicate(timeout=180)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.communicate(timeout=30)
+        finally:
+            os.killpg(proc.pid, signal.SIGKILL)
+        raise
+    return proc.returncode, out, err, port
 
 
-def test_fsync_bound_runs_the_append_bench_on_a_server_of_its_own() -> None:
-    before = set(Path(tempfile.gettempdir()).glob("fsync-bound.*"))
-    done = fsync_bound("300")
-    assert done.returncode == 0, done.stderr
-    assert "every flush +300 us" in done.stderr
-    figures: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+def refuses(port: int) -> bool:
+    with socket.socket() as s:
+        return s.connect_ex(("127.0.0.1", port)) != 0
+
+
+@pytest.fixture
+def scratch() -> Iterator[Path]:
+    """An empty directory the user postgres can reach (pytest's own are closed to it)."""
+    with tempfile.TemporaryDirectory(prefix="fsync-bound-test.") as name:
+        os.chmod(name, 0o755)
+        yield Path(name)
+
+
+def test_fsync_bound_runs_the_append_bench_on_a_server_with_slow_flushes(scratch: Path) -> None:
+    code, out, err, port = fsync_bound(scratch, "2000")
+    assert code == 0, err
+    assert "every flush +2000 us asked" in err
+    figures: dict[str, Any] = json.loads(out.strip().splitlines()[-1])
     assert_figures(figures, "append", set(APPEND_FIGURES))
-    # The cluster, its data and the preloaded library are gone with the run.
-    assert set(Path(tempfile.gettempdir()).glob("fsync-bound.*")) == before
+    # Each commit waits at least 2 ms for its flush, so no server could do 500 a
+    # second: these ran on the slowed server, the library loaded.
+    assert figures["raw_insert_per_s"] < 500
+    assert figures["server_raw_insert_per_s"] < 500
+    # The server is stopped, and its cluster and the built library are gone.
+    assert refuses(port)
+    assert list(scratch.iterdir()) == []
 
 
-def test_fsync_bound_refuses_a_delay_that_is_not_a_number() -> None:
-    done = fsync_bound("0.3ms")
-    assert done.returncode == 2
-    assert "EXTRA_US must be a whole number of microseconds, not '0.3ms'" in done.stderr
+@pytest.mark.parametrize(
+    ("delay", "message"),
+    [
+        ("0.3ms", "EXTRA_US must be a whole number of microseconds, not '0.3ms'"),
+        ("1000001", "EXTRA_US is at most 1000000 (one second), not 1000001"),
+        ("99999999999999999999999", "EXTRA_US is at most 1000000"),
+    ],
+)
+def test_fsync_bound_refuses_a_delay_before_it_builds_anything(
+    tmp_path: Path, delay: str, message: str
+) -> None:
+    code, _, err, _ = fsync_bound(tmp_path, delay)
+    assert code == 2
+    assert message in err
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_checks_bench_reports_every_figure() -> None:
