@@ -65,7 +65,7 @@ from shared.envelope import Envelope, load_envelope
 from shared.errors import DomainError, UnionError, ValidationFailed
 from shared.inbound import InboundType, Refused, check, decode_json_object
 from shared.inbox import Handled, handle_once
-from shared.migrate import Migration, kit_migrations, migrate, require_ready
+from shared.migrate import kit_migrations, migrate, require_ready
 from shared.observability import DEAD_LETTERS, RETRIES
 from shared.registry import EventRegistry
 from shared.relay import Relay, RelayStatus
@@ -210,14 +210,8 @@ class EventStoreProvider(DependencyProvider):  # type: ignore[misc]
     worker) only hands out the same object.
     """
 
-    def __init__(
-        self,
-        registry: EventRegistry,
-        migrations: Callable[[], list[Migration]] | None = None,
-        pool_size: int = 10,
-    ) -> None:
+    def __init__(self, registry: EventRegistry, pool_size: int = 10) -> None:
         self.registry = registry
-        self.migrations = migrations
         self.pool_size = pool_size
         self._store: ServiceStore | None = None
 
@@ -227,11 +221,11 @@ class EventStoreProvider(DependencyProvider):  # type: ignore[misc]
         cooperate_with_green_threads()
         service = self.container.service_name
         cfg = database_config(service)
-        extra = self.migrations() if self.migrations else None
+        # The kit's migrations only, the same that `unionctl db migrate` applies.
         if str(_setting(self.container.config, "UNION_MIGRATE_ON_START", "1")) != "0":
-            migrate(cfg, extra)
+            migrate(cfg)
         else:
-            require_ready(cfg, kit_migrations() + (extra or []))
+            require_ready(cfg, kit_migrations())
         pool = open_pool(cfg.service_dsn, min_size=2, max_size=self.pool_size, name=service)
         self._store = ServiceStore(EventStore(pool, self.registry), service)
 
