@@ -11,6 +11,7 @@ from contextlib import contextmanager
 from dataclasses import replace
 
 from marshmallow import Schema, fields
+from psycopg import sql
 from psycopg_pool import ConnectionPool
 
 from shared.config import DatabaseConfig, database_config
@@ -66,6 +67,28 @@ def scratch_store(
     finally:
         pool.close()
         drop(cfg)
+
+
+COMMIT_LOOP = """
+DO $$
+BEGIN
+    FOR i IN 1 .. {count} LOOP
+        {statement};
+        COMMIT;
+    END LOOP;
+END $$
+"""
+
+
+def commit_loop(statement: str, count: int, **literals: object) -> sql.Composed:
+    """A DO block running ``statement`` ``count`` times, each in a transaction of its own.
+
+    One round trip for all of them: the server's own cost of a statement and its
+    commit, with no client or network in it. ``{name}`` placeholders in
+    ``statement`` take ``literals`` as SQL literals; ``i`` counts from 1.
+    """
+    body = sql.SQL(statement).format(**{k: sql.Literal(v) for k, v in literals.items()})
+    return sql.SQL(COMMIT_LOOP).format(count=sql.Literal(count), statement=body)
 
 
 def rate(count: int, fn: Callable[[], None]) -> float:

@@ -43,10 +43,10 @@ from typing import Any
 import psycopg
 from eventsourcing.persistence import StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
-from psycopg import sql
 
 from bench._common import (
     METADATA,
+    commit_loop,
     median,
     paired_ratio,
     rate,
@@ -105,15 +105,6 @@ SELECT %(position)s, %(stream)s, 'Case', v.version, %(id)s, 'PaymentRecorded', 1
        event_hash(%(prev)s, %(position)s, %(stream)s, 'Case', v.version, %(id)s,
                   'PaymentRecorded', 1, v.data, v.meta, v.at)
   FROM v RETURNING position, hash
-"""
-SERVER_LOOP = """
-DO $$
-BEGIN
-    FOR i IN 1 .. {count} LOOP
-        {statement};
-        COMMIT;
-    END LOOP;
-END $$
 """
 SERVER_RAW = (
     "INSERT INTO raw_events (stream_id, stream_type, version, event_id, event_type,"
@@ -266,10 +257,7 @@ def main() -> None:
                 )
 
         def server_loop(statement: str) -> Callable[[], None]:
-            body = sql.SQL(statement).format(
-                data=sql.Literal(canonical_json(sample_data(0))), meta=sql.Literal(meta_json)
-            )
-            loop = sql.SQL(SERVER_LOOP).format(count=sql.Literal(N), statement=body)
+            loop = commit_loop(statement, N, data=canonical_json(sample_data(0)), meta=meta_json)
 
             def run() -> None:
                 with pool.connection() as conn:

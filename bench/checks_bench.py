@@ -21,7 +21,15 @@ import time
 
 import psycopg
 
-from bench._common import METADATA, median, paired_ratio, report, sample_data, scratch_store
+from bench._common import (
+    METADATA,
+    commit_loop,
+    median,
+    paired_ratio,
+    report,
+    sample_data,
+    scratch_store,
+)
 from shared.canonical import canonical_json
 
 N = int(os.environ.get("BENCH_APPENDS", "1000")) * 5
@@ -68,24 +76,18 @@ RELEASED_LOG = (
     + "; CREATE TRIGGER events_appended AFTER INSERT ON r0001.events"
     " FOR EACH STATEMENT EXECUTE FUNCTION public.events_notify();"
 )
-APPENDS = """
-DO $$ BEGIN
-    FOR i IN 1 .. {count} LOOP
-        PERFORM append_event('{stream}', -1, gen_random_uuid(), 'PaymentRecorded', 1,
-                             '{data}', '{meta}');
-        COMMIT;
-    END LOOP;
-END $$
-"""
+APPEND = (
+    "PERFORM append_event({stream}, -1, gen_random_uuid(), 'PaymentRecorded', 1, {data}, {meta})"
+)
 
 
 def appends(conn: psycopg.Connection, path: str, stream: str, data: str, meta: str) -> float:
     """Appends per second through append_event() into the ``events`` that ``path`` finds."""
-    block = APPENDS.format(count=N // 5, stream=stream, data=data, meta=meta)
+    block = commit_loop(APPEND, N // 5, stream=stream, data=data, meta=meta)
     # Its own statement: a DO block that commits cannot share a query string.
     conn.execute(f"SET search_path = {path}".encode())
     start = time.perf_counter()
-    conn.execute(block.encode())
+    conn.execute(block)
     rate = N // 5 / (time.perf_counter() - start)
     conn.execute("RESET search_path")
     return rate
@@ -109,7 +111,7 @@ def main() -> None:
                     meta=meta,
                 )
                 start = time.perf_counter()
-                conn.execute(block.encode())
+                conn.execute(block)
                 elapsed = time.perf_counter() - start
                 conn.commit()
                 if r:
